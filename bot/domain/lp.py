@@ -1,0 +1,144 @@
+"""LP positions as read from the chain, and the exposure they give."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.domain.market import Token
+
+
+class PoolKind(StrEnum):
+    V3 = "v3"
+    V2 = "v2"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolState:
+    """A pool's state at one block, as the contracts name it.
+
+    For v2 pairs, `reserve0_raw`/`reserve1_raw`/`total_supply` are set and the v3 fields
+    are zero.
+    """
+
+    address: str
+    kind: PoolKind
+    token0: Token
+    token1: Token
+    fee: int = 0
+    tick_spacing: int = 0
+    sqrt_price_x96: int = 0
+    tick: int = 0
+    liquidity: int = 0
+    fee_growth_global0_x128: int = 0
+    fee_growth_global1_x128: int = 0
+    reserve0_raw: int = 0
+    reserve1_raw: int = 0
+    total_supply: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LpPosition:
+    """One LP position at one block, with exact token amounts.
+
+    `position_id` is the NFT token id for v3 and `v2:<pair>:<owner>` for v2.
+    `amount*_raw` are what removing all liquidity would pay now; `fees*_raw` what
+    `collect` would pay on top (uncollected fees from fee growth plus `tokensOwed`).
+    """
+
+    position_id: str
+    kind: PoolKind
+    owner: str
+    manager: str
+    pool: PoolState
+    tick_lower: int
+    tick_upper: int
+    liquidity: int
+    amount0_raw: int
+    amount1_raw: int
+    fees0_raw: int
+    fees1_raw: int
+
+    @property
+    def in_range(self) -> bool:
+        if self.kind is PoolKind.V2:
+            return True
+        return self.tick_lower <= self.pool.tick < self.tick_upper
+
+
+@dataclass(frozen=True, slots=True)
+class PositionError:
+    """A position that could not be read; the others still are."""
+
+    item: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainSnapshot:
+    """All configured positions and their pools, read at one block."""
+
+    chain_id: int
+    block_number: int
+    block_timestamp: int
+    positions: tuple[LpPosition, ...]
+    errors: tuple[PositionError, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PositionExposure:
+    """One position seen from the hedger: amounts, value, delta and gamma.
+
+    `base` is the volatile token's asset, `quote` the other one's. `price` is quote per
+    base. `value` is in the quote asset. `delta` is in units of the base asset (dV/dP),
+    `gamma` in base units per unit of price (d delta / dP; negative for an LP).
+    `deltas` gives the holdings per underlying asset (both sides when neither is USD).
+    """
+
+    position_id: str
+    pool: str
+    base: str
+    quote: str
+    in_range: bool
+    amount0: Decimal
+    amount1: Decimal
+    fees0: Decimal
+    fees1: Decimal
+    price: Decimal
+    value: Decimal
+    delta: Decimal
+    gamma: float
+    deltas: Mapping[str, Decimal]
+    price_lower: Decimal | None = None
+    price_upper: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssetExposure:
+    """Net exposure to one underlying asset across positions, pools and wallets.
+
+    `delta` in units of the asset; `gamma` in asset units per USD of price move;
+    `value_usd` the USD value of the positions whose base is this asset.
+    """
+
+    asset: str
+    delta: Decimal
+    gamma: float
+    value_usd: Decimal
+    positions: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureBook:
+    """Per-asset exposure at one block, plus the per-position detail it came from."""
+
+    block_number: int
+    block_timestamp: int
+    assets: Mapping[str, AssetExposure]
+    positions: tuple[PositionExposure, ...] = field(default_factory=tuple)
+
+    def delta(self, asset: str) -> Decimal:
+        hit = self.assets.get(asset)
+        return hit.delta if hit else Decimal(0)

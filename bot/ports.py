@@ -1,0 +1,90 @@
+"""Every Protocol between the pure core and the outside world, on one page.
+
+The core (exposure, strategies, planner, risk) depends only on these; adapters
+implement them; `bot/wiring.py` chooses which implementation runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from bot.domain.lp import ChainSnapshot
+from bot.domain.market import Instrument, MarketSnapshot, OrderBook
+from bot.domain.orders import (
+    FundingPayment,
+    HedgePosition,
+    LedgerEvent,
+    OrderAck,
+    OrderIntent,
+)
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class PositionSource(Protocol):
+    """Reads every configured LP position and its pool at one block."""
+
+    async def read(self, block: int | None = None) -> ChainSnapshot: ...
+
+
+class MarketData(Protocol):
+    """Marks, funding and books for venue symbols, plus USD prices per asset."""
+
+    async def instruments(self, symbols: Sequence[str]) -> Mapping[str, Instrument]: ...
+
+    async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot: ...
+
+    async def order_book(self, symbol: str, depth: int = 20) -> OrderBook: ...
+
+
+class Venue(Protocol):
+    """Where hedges are held and orders are placed: a real exchange or the paper venue."""
+
+    name: str
+
+    async def instruments(self, symbols: Sequence[str]) -> Mapping[str, Instrument]: ...
+
+    async def positions(self) -> list[HedgePosition]: ...
+
+    async def submit(self, intent: OrderIntent) -> OrderAck: ...
+
+    async def order_by_client_id(self, symbol: str, client_id: str) -> OrderAck | None: ...
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderAck]: ...
+
+    async def cancel(self, symbol: str, client_id: str) -> None: ...
+
+    async def funding_payments(self, since_ms: int) -> list[FundingPayment]: ...
+
+    async def close(self) -> None: ...
+
+
+class LedgerWriter(Protocol):
+    """Append-only event log. `append` returns the event's sequence number.
+
+    `payload` is JSON-able: Decimals and raw integers go in as strings (exact).
+    `ts_ms` comes from the caller's clock, never from the ledger's.
+    """
+
+    def append(
+        self, kind: str, payload: Mapping[str, Any], *, ts_ms: int, run_id: str | None = None
+    ) -> int: ...
+
+
+class LedgerReader(Protocol):
+    """Reads events back in sequence order, for restarts, reconciliation and reports."""
+
+    def events(
+        self,
+        kinds: Sequence[str] | None = None,
+        *,
+        since_seq: int = 0,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> list[LedgerEvent]: ...
