@@ -1,0 +1,204 @@
+"""Typed payloads of the ledger events the bot writes, and their exact JSON form.
+
+Every writer (engine, execution, paper venue) and every reader (report, status,
+reconciliation) goes through these, so the ledger's JSON has one schema per kind.
+Decimals and big ints travel as strings, so nothing is rounded through float.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+from bot.domain.orders import Fill, FundingPayment, OrderAck, OrderIntent
+
+T = TypeVar("T")
+
+RUN_STARTED = "run_started"
+RUN_STOPPED = "run_stopped"
+TICK = "tick"
+DECISION = "decision"
+ORDER_INTENT = "order_intent"
+ORDER_UPDATE = "order_update"
+FILL = "fill"
+FUNDING = "funding"
+HALT = "halt"
+RESUME = "resume"
+ERROR = "error"
+RECONCILE_DIFF = "reconcile_diff"
+SKIPPED = "skipped"
+COMMAND = "command"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunStarted:
+    run_id: str
+    mode: str
+    venue: str
+    strategy: str
+    params: Mapping[str, Any]
+    config_digest: str
+    version: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PositionRow:
+    """One LP position as the report needs it (human units, quote = `quote`)."""
+
+    position_id: str
+    pool: str
+    base: str
+    quote: str
+    in_range: bool
+    base_amount: Decimal
+    quote_amount: Decimal
+    base_fees: Decimal
+    quote_fees: Decimal
+    price: Decimal
+    value: Decimal
+    delta: Decimal
+    gamma: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AssetRow:
+    asset: str
+    lp_delta: Decimal
+    hedge: Decimal
+    gamma: float
+    value_usd: Decimal
+    price_usd: Decimal
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Tick:
+    """What the bot saw at one tick: chain block, positions, exposure, hedges, market."""
+
+    block: int
+    block_ts: int
+    positions: tuple[PositionRow, ...]
+    assets: tuple[AssetRow, ...]
+    marks: Mapping[str, Decimal]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decision:
+    strategy: str
+    params: Mapping[str, Any]
+    asset: str
+    symbol: str
+    current: Decimal
+    target: Decimal
+    act: bool
+    reason: str
+    plan_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Halt:
+    reason: str
+    source: str
+    flatten: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    where: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReconcileDiff:
+    what: str
+    symbol: str
+    ledger: str
+    venue: str
+    action: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Skipped:
+    plan_id: str
+    asset: str
+    symbol: str
+    wanted_base: Decimal
+    reason: str
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, bool) or value is None or isinstance(value, str | float):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    raise TypeError(f"cannot encode {type(value).__name__} into a ledger payload")
+
+
+def to_payload(event: object) -> dict[str, Any]:
+    """A dataclass -> exact JSON-able dict (Decimal and ints >= 2**53 as strings)."""
+    out = _encode(event)
+    if not isinstance(out, dict):
+        raise TypeError("a ledger payload must be a dataclass or a mapping")
+    return out
+
+
+def _decode(tp: Any, value: Any) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if value is None:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _decode(inner[0], value) if len(inner) == 1 else value
+    if tp is Decimal:
+        return Decimal(str(value))
+    if tp is int:
+        return int(value)
+    if tp is float:
+        return float(value)
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return tp(value)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return from_payload(tp, value)
+    if origin is tuple:
+        return tuple(_decode(args[0], v) for v in value)
+    if origin in (Mapping, dict, typing.Mapping):
+        return {k: _decode(args[1], v) for k, v in value.items()}
+    return value
+
+
+def from_payload(cls: type[T], payload: Mapping[str, Any]) -> T:
+    """The inverse of `to_payload` for the dataclasses of this module and bot.domain.orders."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs = {k: _decode(hints[k], v) for k, v in payload.items() if k in names}
+    return cls(**kwargs)
+
+
+PAYLOAD_TYPES: Mapping[str, type] = {
+    RUN_STARTED: RunStarted,
+    TICK: Tick,
+    DECISION: Decision,
+    ORDER_INTENT: OrderIntent,
+    ORDER_UPDATE: OrderAck,
+    FILL: Fill,
+    FUNDING: FundingPayment,
+    HALT: Halt,
+    ERROR: ErrorEvent,
+    RECONCILE_DIFF: ReconcileDiff,
+    SKIPPED: Skipped,
+}
