@@ -1,0 +1,179 @@
+"""Risk guards: pure checks between the planner and execution.
+
+Each guard either trims what may be sent (with a reason) or halts the tick. Inputs come
+in as values (ages, prices, counts), so the guards are tested without I/O and the engine
+records every verdict in the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_DOWN, Decimal
+
+from bot.domain.market import Instrument
+from bot.domain.orders import HedgePosition, OrderIntent
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    """Limits in seconds, basis points and USD (see `[risk]` in the config)."""
+
+    max_block_age_s: float = 180
+    max_market_age_s: float = 60
+    max_price_divergence_bps: float = 150
+    max_hedge_notional_usd: Decimal = Decimal(1_000_000)
+    max_order_notional_usd: Decimal = Decimal(250_000)
+    max_orders_per_hour: int = 30
+    daily_loss_limit_usd: Decimal = Decimal(50_000)
+    min_liquidation_distance_pct: float = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RiskInputs:
+    """Everything the guards look at for one tick.
+
+    `pool_prices` and `marks` are USD per asset (pool price from the chain, mark from the
+    venue). `orders_last_hour` counts intents sent in the past hour, `pnl_today_usd` the
+    day's PnL so far (negative = loss). `halted` carries an operator halt from the ledger.
+    """
+
+    now_ms: int
+    block_ts_ms: int
+    market_ts_ms: int
+    pool_prices: Mapping[str, Decimal]
+    marks: Mapping[str, Decimal]
+    hedges: Sequence[HedgePosition] = ()
+    orders_last_hour: int = 0
+    pnl_today_usd: Decimal = Decimal(0)
+    halted: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What may be sent. `halt` set means nothing is sent and the reason is recorded."""
+
+    approved: tuple[OrderIntent, ...]
+    halt: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def halted(self) -> bool:
+        return self.halt is not None
+
+
+def _halts(inputs: RiskInputs, limits: RiskLimits) -> str | None:
+    """The first tick-level guard that fires, or None."""
+    if inputs.halted:
+        return f"halted by operator: {inputs.halted}"
+    block_age = (inputs.now_ms - inputs.block_ts_ms) / 1000
+    if block_age > limits.max_block_age_s:
+        return (
+            f"stale chain data: last block is {block_age:.0f}s old "
+            f"(max {limits.max_block_age_s:g}s)"
+        )
+    market_age = (inputs.now_ms - inputs.market_ts_ms) / 1000
+    if market_age > limits.max_market_age_s:
+        return (
+            f"stale market data: snapshot is {market_age:.0f}s old "
+            f"(max {limits.max_market_age_s:g}s)"
+        )
+    for asset, pool_price in sorted(inputs.pool_prices.items()):
+        mark = inputs.marks.get(asset)
+        if mark is None or mark <= 0 or pool_price <= 0:
+            continue
+        bps = abs(pool_price / mark - 1) * 10_000
+        if bps > Decimal(str(limits.max_price_divergence_bps)):
+            return (
+                f"price divergence on {asset}: pool {pool_price:.2f} vs venue mark {mark:.2f} "
+                f"({bps:.0f} bp > {limits.max_price_divergence_bps:g} bp)"
+            )
+    if inputs.pnl_today_usd < -limits.daily_loss_limit_usd:
+        return (
+            f"daily loss limit: {inputs.pnl_today_usd:.2f} USD today "
+            f"(limit -{limits.daily_loss_limit_usd} USD)"
+        )
+    return _liquidation_halt(inputs, limits)
+
+
+def _liquidation_halt(inputs: RiskInputs, limits: RiskLimits) -> str | None:
+    for h in inputs.hedges:
+        mark = inputs.marks.get(h.asset)
+        if h.liquidation_price is None or h.liquidation_price <= 0 or not mark:
+            continue
+        distance = abs(mark - h.liquidation_price) / mark * 100
+        if distance < Decimal(str(limits.min_liquidation_distance_pct)):
+            return (
+                f"margin: {h.symbol} is {distance:.1f}% from liquidation at "
+                f"{h.liquidation_price} (min {limits.min_liquidation_distance_pct:g}%): add margin"
+            )
+    return None
+
+
+def _asset_of(intent: OrderIntent, instruments: Mapping[str, Instrument]) -> str:
+    inst = instruments.get(intent.symbol)
+    return inst.asset if inst else intent.symbol.split("/")[0]
+
+
+def _cap_order(
+    intent: OrderIntent, price: Decimal, inst: Instrument | None, limits: RiskLimits
+) -> tuple[OrderIntent | None, str | None]:
+    notional = intent.amount_base * price
+    if notional <= limits.max_order_notional_usd or intent.reduce_only:
+        return intent, None
+    scale = limits.max_order_notional_usd / notional
+    step = inst.amount_step if inst else Decimal("0.001")
+    amount = (intent.amount * scale / step).to_integral_value(ROUND_DOWN) * step
+    if amount <= 0:
+        return None, f"{intent.client_id}: dropped, one step exceeds max order notional"
+    base = intent.amount_base * amount / intent.amount
+    note = (
+        f"{intent.client_id}: order notional {notional:.0f} USD capped to "
+        f"{limits.max_order_notional_usd} USD ({intent.amount} -> {amount} contracts)"
+    )
+    return replace(intent, amount=amount, amount_base=base), note
+
+
+def _signed(intent: OrderIntent) -> Decimal:
+    return intent.amount_base if intent.side.value == "buy" else -intent.amount_base
+
+
+def check(
+    intents: Sequence[OrderIntent],
+    inputs: RiskInputs,
+    limits: RiskLimits,
+    instruments: Mapping[str, Instrument] | None = None,
+) -> Verdict:
+    """Apply every guard. Reduce-only orders pass the size and rate caps (they cut risk)."""
+    halt = _halts(inputs, limits)
+    if halt:
+        return Verdict((), halt=halt)
+    instruments = instruments or {}
+    hedge_by_asset: dict[str, Decimal] = {}
+    for h in inputs.hedges:
+        hedge_by_asset[h.asset] = hedge_by_asset.get(h.asset, Decimal(0)) + h.size_base
+    approved: list[OrderIntent] = []
+    notes: list[str] = []
+    sent = inputs.orders_last_hour
+    for intent in intents:
+        asset = _asset_of(intent, instruments)
+        price = inputs.marks.get(asset, intent.decision_price)
+        if not intent.reduce_only and sent >= limits.max_orders_per_hour:
+            notes.append(f"{intent.client_id}: held back, {sent} orders in the last hour")
+            continue
+        capped, note = _cap_order(intent, price, instruments.get(intent.symbol), limits)
+        if note:
+            notes.append(note)
+        if capped is None:
+            continue
+        after = hedge_by_asset.get(asset, Decimal(0)) + _signed(capped)
+        if not capped.reduce_only and abs(after) * price > limits.max_hedge_notional_usd:
+            notes.append(
+                f"{capped.client_id}: held back, {asset} hedge would be {abs(after) * price:.0f} "
+                f"USD > max {limits.max_hedge_notional_usd} USD"
+            )
+            continue
+        hedge_by_asset[asset] = after
+        approved.append(capped)
+        sent += 0 if capped.reduce_only else 1
+    return Verdict(tuple(approved), notes=tuple(notes))
