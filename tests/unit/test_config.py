@@ -66,7 +66,7 @@ def test_invalid_values_name_the_field_path(toml: Path) -> None:
 def test_unknown_key_is_an_error_naming_it(tmp_path: Path) -> None:
     p = tmp_path / "bad.toml"
     p.write_text("[risk]\nmax_order_notional = 5\n")
-    with pytest.raises(ConfigError, match="risk.max_order_notional"):
+    with pytest.raises(ConfigError, match=r"risk\.max_order_notional"):
         load_settings(p)
 
 
@@ -84,5 +84,5 @@ def test_cli_exits_2_with_the_field_path(toml: Path) -> None:
 
 
 def test_missing_config_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.toml not found"):
+    with pytest.raises(ConfigError, match=r"nope\.toml not found"):
         load_settings(tmp_path / "nope.toml")
