@@ -84,6 +84,7 @@ class Tick:
     positions: tuple[PositionRow, ...]
     assets: tuple[AssetRow, ...]
     marks: Mapping[str, Decimal]
+    exposure: Mapping[str, Decimal]  # asset -> net LP delta, signed base units
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class Decision:
     asset: str
     symbol: str
     current: Decimal
-    target: Decimal
+    target_base: Decimal
     act: bool
     reason: str
     plan_id: str

@@ -115,6 +115,7 @@ class Fill:
     fee: Decimal
     fee_currency: str
     ts_ms: int
+    venue: str = ""
 
 
 @dataclass(frozen=True, slots=True)
