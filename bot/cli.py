@@ -33,7 +33,15 @@ def main(
 
 
 # Each module defines `register(app)`. Written out by hand, so the command list is visible.
-COMMAND_MODULES = ("bot.commands.positions",)
+COMMAND_MODULES = (
+    "bot.commands.positions",
+    "bot.commands.run",
+    "bot.commands.ops",
+    "bot.commands.backtest",
+    "bot.commands.ledger",
+    "bot.commands.report",
+    "bot.commands.demo",
+)
 
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)

@@ -61,6 +61,7 @@ class EngineParts:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     venue_timeout_s: float = 10.0
     dry_run: bool = False
+    on_start: Callable[[], Awaitable[object]] | None = None  # reconcile venue vs ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,11 @@ class Engine:
         self._instruments: dict[str, Instrument] = {}
         self._day_start: tuple[int, Decimal] | None = None
         self.last_tick: TickResult | None = None
+
+    async def start(self) -> None:
+        """Before the first tick: reconcile the venue with the ledger (after a crash too)."""
+        if self.p.on_start is not None:
+            await self.p.on_start()
 
     def stop(self) -> None:
         """Stop after the current tick (SIGTERM lands here)."""

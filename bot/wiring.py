@@ -6,9 +6,22 @@ else; the engine and commands receive ports.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from bot import __version__
+from bot.clock import SystemClock
 from bot.config import Settings
+from bot.domain import events as ev
 from bot.domain.market import DEFAULT_ASSET_MAP, AssetMap
-from bot.ports import PositionSource
+from bot.engine import Engine, EngineParts
+from bot.hedge.risk import RiskLimits
+from bot.ports import Clock, MarketData, PositionSource, Venue
+from strategies.base import HedgeStrategy, validate_params
+from strategies.registry import strategy_class
 
 
 def asset_map(settings: Settings) -> AssetMap:
@@ -23,7 +36,8 @@ def asset_map(settings: Settings) -> AssetMap:
     return AssetMap(by_symbol=by_symbol, by_address=by_address)
 
 
-def position_source(settings: Settings) -> PositionSource:
+def position_source(settings: Settings) -> Any:
+    """The chain reader (a `PositionSource` with `rpc` for block polling and `close`)."""
     from bot.chain.reader import ChainReader, ChainReaderConfig
 
     chain = settings.chain
@@ -38,3 +52,141 @@ def position_source(settings: Settings) -> PositionSource:
             multicall_address=chain.multicall,
         )
     )
+
+
+def ledger(settings: Settings) -> Any:
+    from bot.ledger.store import Ledger
+
+    return Ledger.open(settings.ledger.url.get_secret_value())
+
+
+def strategy(settings: Settings) -> HedgeStrategy:
+    """The configured strategy (built-in, entry point or `path`), params validated."""
+    name = settings.strategy.path or settings.strategy.name
+    cls = strategy_class(name)
+    params = validate_params(cls.Params, settings.strategy.params, name)
+    built: HedgeStrategy = cls(params)
+    return built
+
+
+def risk_limits(settings: Settings) -> RiskLimits:
+    r = settings.risk
+    return RiskLimits(
+        max_block_age_s=r.max_block_age_s,
+        max_market_age_s=r.max_market_age_s,
+        max_price_divergence_bps=r.max_price_divergence_bps,
+        max_hedge_notional_usd=r.max_hedge_notional_usd,
+        max_order_notional_usd=r.max_order_notional_usd,
+        max_orders_per_hour=r.max_orders_per_hour,
+        daily_loss_limit_usd=r.daily_loss_limit_usd,
+        min_liquidation_distance_pct=r.min_liquidation_distance_pct,
+    )
+
+
+def market_data(settings: Settings, clock: Clock) -> MarketData:
+    """Public market data of the configured venue (no keys needed)."""
+    from bot.venues.ccxt_market import CcxtMarketData
+
+    md: MarketData = CcxtMarketData(settings.venue.exchange, clock=clock)
+    return md
+
+
+def venue(settings: Settings, market: MarketData, book: Any, clock: Clock, run_id: str) -> Venue:
+    """Paper or a real exchange: decided here and nowhere else."""
+    v = settings.venue
+    if settings.mode == "paper":
+        from bot.venues.paper import PaperVenue
+
+        return PaperVenue(
+            f"paper-{v.exchange}", market, book, clock, v.paper_balance_usd, run_id=run_id
+        )
+    from bot.venues.ccxt_venue import CcxtVenue
+
+    return CcxtVenue(
+        v.exchange,
+        api_key=v.api_key,
+        secret=v.secret,
+        password=v.password,
+        mode=settings.mode,
+        clock=clock,
+        demo=v.demo,
+        confirm_live=settings.confirm_live,
+    )
+
+
+def config_digest(settings: Settings) -> str:
+    """A digest of the config without secrets, to tell runs' configurations apart."""
+    dumped = settings.model_dump(mode="json")  # SecretStr dump as '**********'
+    return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Runtime:
+    """Everything a running bot holds, to close in one place."""
+
+    engine: Engine
+    reader: Any
+    venue: Venue
+    market: MarketData
+    ledger: Any
+    settings: Settings
+
+    async def block_number(self) -> int:
+        return int(await self.reader.rpc.call("eth_blockNumber", []), 16)
+
+    async def close(self) -> None:
+        await self.venue.close()
+        close = getattr(self.market, "close", None)
+        if close is not None:
+            await close()
+        await self.reader.close()
+        self.ledger.close()
+
+
+def runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    market: MarketData | None = None,
+    source: PositionSource | None = None,
+    dry_run: bool = False,
+) -> Runtime:
+    """Build the engine and its adapters from settings; `market`/`source` may be injected."""
+    from bot.execution.orders import OrderExecutor
+    from bot.execution.reconcile import reconcile
+
+    clock = clock or SystemClock()
+    run_id = uuid.uuid4().hex
+    book = ledger(settings)
+    reader = source or position_source(settings)
+    md = market or market_data(settings, clock)
+    ven = venue(settings, md, book, clock, run_id)
+    strat = strategy(settings)
+    parts = EngineParts(
+        source=reader,
+        market=md,
+        venue=ven,
+        ledger=book,
+        executor=OrderExecutor(ven, book, clock, run_id),
+        strategy=strat,
+        strategy_params=dict(settings.strategy.params),
+        clock=clock,
+        assets=asset_map(settings),
+        symbols=dict(settings.venue.symbols),
+        limits=risk_limits(settings),
+        run_id=run_id,
+        dry_run=dry_run,
+        on_start=lambda: reconcile(ven, book, clock, run_id, list(settings.venue.symbols.values())),
+    )
+    if not dry_run:
+        started = ev.RunStarted(
+            run_id,
+            settings.mode,
+            ven.name,
+            strat.name,
+            dict(settings.strategy.params),
+            config_digest(settings),
+            __version__,
+        )
+        book.append(ev.RUN_STARTED, ev.to_payload(started), ts_ms=clock.now_ms(), run_id=run_id)
+    return Runtime(Engine(parts), reader, ven, md, book, settings)

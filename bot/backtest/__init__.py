@@ -1,0 +1,1 @@
+"""Replay recorded prices through the strategies and the planner with simulated fills."""

@@ -1,0 +1,55 @@
+"""`lphedge demo`: the offline end-to-end demo (anvil + Uniswap v3 + paper venue + ledger)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.commands.common import run_async
+from bot.demo import DemoOptions, run_demo
+
+
+def demo(
+    out: Path = typer.Option(Path("out"), "--out", help="Folder for the ledger and the report."),
+    start: str = typer.Option("2024-03-11", help="First day of the ETH price path (UTC)."),
+    hours: int = typer.Option(240, min=2, help="Hourly bars to replay."),
+    range_pct: float = typer.Option(10.0, help="LP range, +- percent around the start price."),
+    strategy: str = typer.Option("delta_band", help="Strategy name."),
+) -> None:
+    """Run the bot end to end offline on a real ETH price path, then report."""
+    console = Console()
+    opts = DemoOptions(start=start, hours=hours, range_pct=range_pct, strategy=strategy, out=out)
+    console.print(
+        f"[bold]lphedge demo[/bold]: anvil + Uniswap v3, a WETH/USDC position of +-{range_pct:g} %,"
+        f" Binance ETHUSDT hourly closes from {start} ({hours} h), paper venue, {strategy}"
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+    ) as bar:
+        task = bar.add_task("replaying", total=hours, note="")
+
+        def progress(done: int, total: int, note: str) -> None:
+            bar.update(task, completed=done, total=total, note=note)
+            if "hedge" in note:
+                bar.console.print(f"  tick {done:>4}: {note}")
+
+        summary = run_async(run_demo(opts, progress))
+    console.print(
+        f"{summary['ticks']} ticks, {summary['orders']} hedge orders in {summary['seconds']} s;"
+        f" ledger: {summary['ledger']}"
+    )
+    from bot.demo_report import finish
+
+    finish(Path(str(summary["ledger"])), out, console)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)

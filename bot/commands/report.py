@@ -1,0 +1,150 @@
+"""`lphedge report`: the post-trade review from the ledger alone (terminal, JSON, CSV, HTML)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from bot import report as review
+from bot.commands.common import ConfigOption, err_console, guarded, print_json, settings_from
+from bot.errors import InputError
+from bot.report.tables import Table, rounded
+
+TERMINAL_ROWS = 50
+"""The terminal shows the newest rows of long tables; --csv / --json / --html have all."""
+
+TERMINAL_TABLES = ("days", "decisions", "orders", "fills", "halts")
+
+
+def parse_time(text: str, flag: str) -> int:
+    """ISO date/time (UTC unless an offset is given) or epoch milliseconds -> epoch ms."""
+    value = text.strip()
+    if value.lstrip("-").isdigit():
+        return int(value)
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{flag} {text!r}: give an ISO date/time (2024-01-02, 2024-01-02T08:00Z) "
+            "or epoch milliseconds"
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp() * 1000)
+
+
+TERMINAL_COLUMNS = {
+    "days": ("day", "lp_fees", "lp_il", "lp_hold", "hedge_pnl", "funding", "trading_fees", "net"),
+    "fills": (
+        "time",
+        "symbol",
+        "side",
+        "qty_base",
+        "price",
+        "decision_price",
+        "fee_usd",
+        "slippage_usd",
+    ),
+    "orders": (
+        "time",
+        "client_id",
+        "symbol",
+        "side",
+        "amount_base",
+        "decision_price",
+        "status",
+        "filled",
+        "average_price",
+    ),
+}
+"""Narrower tables for the terminal; the other outputs keep every column."""
+
+
+def _rich(t: Table, rows: int = TERMINAL_ROWS) -> RichTable:
+    shown = t.rows[-rows:]
+    title = t.title if len(t.rows) <= rows else f"{t.title} (newest {rows} of {len(t.rows)})"
+    cols = TERMINAL_COLUMNS.get(t.name, t.columns)
+    index = [t.columns.index(c) for c in cols]
+    out = RichTable(title=title)
+    for i, col in zip(index, cols, strict=True):
+        numeric = any(isinstance(r[i], Decimal | int) and not isinstance(r[i], bool) for r in shown)
+        out.add_column(col, justify="right" if numeric else "left", no_wrap=col == "time")
+    for row in shown:
+        out.add_row(*(rounded(row[i], col) for i, col in zip(index, cols, strict=True)))
+    return out
+
+
+def print_report(rep: review.Report, console: Console) -> None:
+    total = rep.table("total")
+    summary = RichTable(title=total.title)
+    summary.add_column("component")
+    summary.add_column("USD", justify="right")
+    for label, key, value in total.rows:
+        style = "bold" if key in ("net", "lp_pnl", "hedge_pnl") else None
+        summary.add_row(str(label), f"{value:,.2f}", style=style)
+    console.print(summary)
+    for name in TERMINAL_TABLES:
+        t = rep.table(name)
+        if t.rows:
+            console.print(_rich(t))
+    for w in rep.attribution.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+
+
+def _ledger_url(db: str | None, config: Path | None) -> str:
+    if db:
+        return db
+    return settings_from(config).ledger.url.get_secret_value()
+
+
+def _build(url: str, since_ms: int | None, until_ms: int | None) -> review.Report:
+    from bot.ledger.store import Ledger
+
+    with Ledger.open(url, create=False) as ledger:
+        return review.build(ledger, since_ms=since_ms, until_ms=until_ms)
+
+
+def report(
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        help="Ledger: SQLite path, sqlite:///path or postgresql://... "
+        "(default: the config's ledger.url).",
+    ),
+    config: Path | None = ConfigOption,
+    since: str | None = typer.Option(
+        None, "--since", help="From this time (inclusive): ISO date/time in UTC or epoch ms."
+    ),
+    until: str | None = typer.Option(
+        None, "--until", help="Up to this time (exclusive): ISO date/time in UTC or epoch ms."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    csv_dir: Path | None = typer.Option(None, "--csv", help="Write one CSV per table in DIR."),
+    html_file: Path | None = typer.Option(
+        None, "--html", help="Write one self-contained HTML file with charts."
+    ),
+) -> None:
+    """Post-trade review: PnL attribution per day and in total, deltas, decisions, orders, fills."""
+    since_ms = None if since is None else guarded(lambda: parse_time(since, "--since"))
+    until_ms = None if until is None else guarded(lambda: parse_time(until, "--until"))
+    url = _ledger_url(db, config)
+    rep = guarded(lambda: _build(url, since_ms, until_ms))
+    if as_json:
+        print_json(rep.to_json())
+    else:
+        print_report(rep, Console())
+    if csv_dir is not None:
+        paths = rep.write_csv(csv_dir)
+        err_console.print(f"wrote {len(paths)} CSV files to {csv_dir}", highlight=False)
+    if html_file is not None:
+        rep.write_html(html_file)
+        err_console.print(f"wrote {html_file}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(report)

@@ -1,0 +1,277 @@
+"""The offline demo: a real Uniswap v3 pool on anvil follows a real ETH price path while
+the bot hedges an LP position in paper mode against a venue whose market follows the same
+path. Everything runs on this machine: anvil from npm, the real Uniswap artifacts, Binance
+ETHUSDT hourly closes and 8-hourly funding rates from the shared data folder.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from math import floor, log
+from pathlib import Path
+from typing import Any
+
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.devchain.anvil import ACCOUNTS, Anvil
+from bot.devchain.contracts import artifact
+from bot.devchain.deploy import (
+    DEADLINE,
+    MULTICALL3_ADDRESS,
+    DevChain,
+    Uniswap,
+    aligned_tick,
+    deploy_token_on_side,
+    sqrt_price_x96,
+)
+from bot.domain.market import Instrument
+from bot.errors import InputError
+from bot.venues.replay_market import PricePoint, ReplayMarketData
+from bot.wiring import Runtime, runtime
+
+SYMBOL = "ETH/USDT:USDT"
+FEE = 500
+SPACING = 10
+# Binance USDⓈ-M ETHUSDT filters: step 0.001 ETH, tick 0.01, min notional 20 USDT; VIP0 fees.
+ETHUSDT = Instrument(
+    venue="paper",
+    symbol=SYMBOL,
+    asset="ETH",
+    amount_step=Decimal("0.001"),
+    price_step=Decimal("0.01"),
+    min_amount=Decimal("0.001"),
+    min_cost=Decimal(20),
+    taker_fee=Decimal("0.0005"),
+    maker_fee=Decimal("0.0002"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    start: str = "2024-03-11"
+    hours: int = 240
+    range_pct: float = 10.0
+    eth_in_position: int = 50
+    strategy: str = "delta_band"
+    out: Path = Path("out")
+
+
+def data_dir() -> Path:
+    """`LPHEDGE_DATA_DIR`, else the shared data folder beside the repository."""
+    env = os.environ.get("LPHEDGE_DATA_DIR")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parents[1]
+    return here.parent / "shared" / "data"
+
+
+def _ms(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def load_path(opts: DemoOptions) -> list[PricePoint]:
+    """`hours` hourly closes of Binance ETHUSDT perp from `start` (real data)."""
+    path = data_dir() / "market/binance_perp_1h/ETHUSDT_1h.csv"
+    if not path.exists():
+        raise InputError(f"market data {path} not found; set LPHEDGE_DATA_DIR")
+    start = _ms(opts.start + "T00:00:00+00:00")
+    out: list[PricePoint] = []
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            ts = _ms(row["Date"])
+            if ts >= start:
+                out.append(PricePoint(ts, Decimal(row["Close"])))
+                if len(out) == opts.hours:
+                    break
+    if len(out) < 2:
+        raise InputError(f"{path}: no hourly bars from {opts.start}")
+    return out
+
+
+def load_funding() -> tuple[list[int], list[Decimal]]:
+    path = data_dir() / "market/binance_perp_funding_8h/ETH_USDT_USDT-8h-funding_rate.csv"
+    times, rates = [], []
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            times.append(_ms(row["date"]))
+            rates.append(Decimal(row["funding_rate"]))
+    return times, rates
+
+
+def eth_price_to_sqrt(price: Decimal, usdc_is_token0: bool) -> int:
+    """sqrtPriceX96 for an ETH price in USDC (USDC 6 decimals, WETH 18)."""
+    scale = 10**12
+    num, den = int(scale * 10**6), int(price * 10**6)  # WETH raw per USDC raw = 1e12 / P
+    if not usdc_is_token0:
+        num, den = den, num
+    return sqrt_price_x96(num, den)
+
+
+def price_tick(price: float, usdc_is_token0: bool) -> int:
+    raw = 1e12 / price if usdc_is_token0 else price / 1e12
+    return floor(log(raw) / log(1.0001))
+
+
+@dataclass
+class DemoChain:
+    chain: DevChain
+    uni: Uniswap
+    usdc: str
+    pool: str
+    usdc_is_token0: bool
+    token_id: int
+
+    def move_to(self, price: Decimal, ts_s: int) -> None:
+        """Swap the pool to `price` with a price-limited exactInputSingle, in a block at `ts_s`."""
+        target = eth_price_to_sqrt(price, self.usdc_is_token0)
+        slot0 = self.chain.contract("UniswapV3Pool", self.pool).functions.slot0().call()
+        self.chain.rpc("evm_setNextBlockTimestamp", ts_s)
+        if target == slot0[0]:
+            self.chain.rpc("evm_mine")
+            return
+        zero_for_one = target < slot0[0]
+        token0, token1 = (
+            (self.usdc, self.uni.weth.address)
+            if self.usdc_is_token0
+            else (self.uni.weth.address, self.usdc)
+        )
+        token_in, token_out = (token0, token1) if zero_for_one else (token1, token0)
+        params = (token_in, token_out, FEE, ACCOUNTS[0], DEADLINE, 10**33, 0, target)
+        self.chain.receipt(self.chain.send(self.uni.router.functions.exactInputSingle(params)))
+
+
+def deploy(url: str, opts: DemoOptions, p0: Decimal) -> DemoChain:
+    """Uniswap v3 + WETH9 + a 6-decimal USDC, one 0.05 % pool at `p0`, one LP position."""
+    chain = DevChain(url)
+    chain.set_code(MULTICALL3_ADDRESS, artifact("BlockCalls").deployed_bytecode)
+    uni = Uniswap.deploy(chain)
+    usdc = deploy_token_on_side(chain, "USDC", 6, other=uni.weth.address, below=True)
+    chain.rpc("anvil_setBalance", ACCOUNTS[0], hex(10**33))
+    chain.receipt(chain.send(uni.weth.functions.deposit(), ACCOUNTS[0], value=10**32))
+    uni.fund([usdc, uni.weth])
+    usdc_is_token0 = int(usdc.address, 16) < int(uni.weth.address, 16)
+    token0, token1 = (
+        (usdc.address, uni.weth.address) if usdc_is_token0 else (uni.weth.address, usdc.address)
+    )
+    pool = uni.create_pool(token0, token1, FEE, eth_price_to_sqrt(p0, usdc_is_token0))
+    lo_price, hi_price = (
+        float(p0) * (1 - opts.range_pct / 100),
+        float(p0) * (1 + opts.range_pct / 100),
+    )
+    ticks = sorted(
+        aligned_tick(price_tick(p, usdc_is_token0), SPACING) for p in (lo_price, hi_price)
+    )
+    weth_amt = opts.eth_in_position * 10**18
+    usdc_amt = int(p0 * opts.eth_in_position) * 10**6
+    a0, a1 = (usdc_amt, weth_amt) if usdc_is_token0 else (weth_amt, usdc_amt)
+    params = (token0, token1, FEE, ticks[0], ticks[1], a0, a1, 0, 0, ACCOUNTS[1], DEADLINE)
+    token_id = uni.mint(params, ACCOUNTS[1])
+    # Other LPs: thin liquidity over +-60 %, so the price can leave our range (the router
+    # refuses swaps entirely inside zero-liquidity regions).
+    wide = sorted(
+        aligned_tick(price_tick(float(p0) * f, usdc_is_token0), SPACING) for f in (0.4, 1.6)
+    )
+    other = (token0, token1, FEE, wide[0], wide[1], a0 // 10, a1 // 10, 0, 0, ACCOUNTS[0], DEADLINE)
+    uni.mint(other, ACCOUNTS[0])
+    return DemoChain(chain, uni, usdc.address, pool, usdc_is_token0, token_id)
+
+
+def demo_settings(url: str, dc: DemoChain, opts: DemoOptions, ledger_url: str) -> Settings:
+    return Settings.model_validate(
+        {
+            "mode": "paper",
+            "account": "demo",
+            "chain": {
+                "chain_id": 31337,
+                "rpc_urls": [url],
+                "position_manager": dc.uni.npm.address,
+                "owners": [ACCOUNTS[1]],
+                "poll_seconds": 1,
+            },
+            "venue": {
+                "exchange": "binanceusdm",
+                "symbols": {"ETH": SYMBOL},
+                "paper_balance_usd": "100000",
+                "paper_market": "replay",
+            },
+            "strategy": {"name": opts.strategy, "params": {}},
+            "ledger": {"url": ledger_url},
+        }
+    )
+
+
+Progress = Callable[[int, int, str], None]
+
+
+async def run_demo(opts: DemoOptions, progress: Progress | None = None) -> dict[str, Any]:
+    """Run the whole demo; returns figures for the summary (ledger path, orders, ticks)."""
+    path = load_path(opts)
+    f_times, f_rates = load_funding()
+    opts.out.mkdir(parents=True, exist_ok=True)
+    db = opts.out / "demo-ledger.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    t0 = time.monotonic()
+    first_s = path[0].ts_ms // 1000
+    with Anvil(extra_args=("--timestamp", str(first_s - 3600))) as node:
+        dc = deploy(node.url, opts, path[0].price)
+        clock = FixedClock(path[0].ts_ms)
+        market = ReplayMarketData({SYMBOL: path}, {SYMBOL: ETHUSDT}, clock)
+        rt = runtime(
+            demo_settings(node.url, dc, opts, f"sqlite:///{db}"), clock=clock, market=market
+        )
+        try:
+            await rt.engine.start()
+            orders = await _replay(rt, dc, market, clock, path, (f_times, f_rates), progress)
+        finally:
+            await rt.close()
+            dc.chain.close()
+    return {
+        "ledger": str(db),
+        "ticks": len(path),
+        "orders": orders,
+        "seconds": round(time.monotonic() - t0, 1),
+        "token_id": dc.token_id,
+    }
+
+
+async def _replay(
+    rt: Runtime,
+    dc: DemoChain,
+    market: ReplayMarketData,
+    clock: FixedClock,
+    path: list[PricePoint],
+    funding: tuple[list[int], list[Decimal]],
+    progress: Progress | None,
+) -> int:
+    orders = 0
+    for i, point in enumerate(path):
+        dc.move_to(point.price, point.ts_ms // 1000)
+        clock.ms = point.ts_ms
+        j = bisect.bisect_right(funding[0], point.ts_ms) - 1
+        if j >= 0:
+            market.funding_rate = funding[1][j]
+        result = await rt.engine.tick()
+        sent = len(result.acks)
+        orders += sent
+        if progress:
+            hedge = next((t.target_base for t in result.targets if t.act), None)
+            note = f"ETH {point.price:.2f}" + (f" -> hedge {hedge:.3f} ETH" if sent else "")
+            progress(i + 1, len(path), note)
+    return orders
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def stamp(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")

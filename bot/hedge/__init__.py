@@ -1,0 +1,1 @@
+"""From hedge targets to order intents, and the checks before anything is sent."""

@@ -1,0 +1,415 @@
+"""PnL attribution from the ledger alone: per UTC day and in total, exact in Decimal (USD). Pure.
+
+Time is cut into intervals between consecutive ticks (ledger order); fills and funding
+recorded between two ticks belong to the interval that ends at the second. An interval
+counts for the day (UTC) of its closing tick, and for the report when that tick lies in
+the window; the history before the window is replayed only to know positions and cost.
+
+For one LP position and one token with amount x (principal), uncollected fees f and USD
+price P (from the tick's pool price; the quote at 1 if it is USD), from tick 0 to tick 1:
+- lp_fees  = growth of f, (f1 - f0) * P1 (after a collection, f0 -> 0: growth = f1)
+- lp_il    = x1 * P1 - x0 * P1: LP principal now vs the tokens held at the start, both at
+             P1, fees excluded (the impermanent loss, negative as the price moves)
+- lp_hold  = (x0 + f0) * (P1 - P0): what holding the start tokens made (price move)
+- lp_pnl   = lp_fees + lp_il + lp_hold = (x1 + f1) P1 - (x0 + f0) P0 + collected * P1
+Hedges (linear perps, `hedge_book`): hedge_pnl = hedge_realised + Δ hedge_unrealised,
+marked at the tick marks. `funding` is the sum of FUNDING amounts (received > 0);
+`trading_fees` the fills' fees in USD (paid > 0).
+
+The identity, to the last digit (each side computed separately, `net` from values):
+    net = lp_pnl + hedge_pnl + funding - trading_fees
+        = (LP value incl. fees, change) + (hedge mark-to-market) + funding - trading fees
+`slippage` (fill price vs the intent's decision price, a worse fill > 0) is a memo item: it
+is already inside hedge_pnl and is not subtracted again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, localcontext
+
+from bot.domain.events import PositionRow, Tick
+from bot.domain.market import DEFAULT_ASSET_MAP, USD
+from bot.domain.orders import Fill, FundingPayment, Side
+from bot.report.hedge_book import PRECISION, ZERO, HedgeBook
+from bot.report.load import At, ReportData
+
+USD_LIKE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "DAI", "USDS", "TUSD"})
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    """PnL parts in USD. `net` is computed from values, not as the sum of the parts."""
+
+    lp_fees: Decimal = ZERO
+    lp_il: Decimal = ZERO
+    lp_hold: Decimal = ZERO
+    hedge_realised: Decimal = ZERO
+    hedge_unrealised: Decimal = ZERO
+    funding: Decimal = ZERO
+    trading_fees: Decimal = ZERO
+    slippage: Decimal = ZERO
+    net: Decimal = ZERO
+
+    @property
+    def lp_pnl(self) -> Decimal:
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return self.lp_fees + self.lp_il + self.lp_hold
+
+    @property
+    def hedge_pnl(self) -> Decimal:
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return self.hedge_realised + self.hedge_unrealised
+
+    @property
+    def component_sum(self) -> Decimal:
+        """lp_pnl + hedge_pnl + funding - trading_fees: equals `net` exactly."""
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return self.lp_pnl + self.hedge_pnl + self.funding - self.trading_fees
+
+    def __add__(self, other: Components) -> Components:
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return Components(*(getattr(self, f) + getattr(other, f) for f in COMPONENT_FIELDS))
+
+
+COMPONENT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Components))
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    day: date
+    pnl: Components
+    ticks: int
+    fills: int
+    funding_payments: int
+
+
+@dataclass(frozen=True, slots=True)
+class PnlPoint:
+    """Cumulative attribution since the window's start, at one tick."""
+
+    ts_ms: int
+    cumulative: Components
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaPoint:
+    """Exposure of one asset at one tick; `hedge_ratio` = -hedge / lp_delta (None if no LP)."""
+
+    ts_ms: int
+    asset: str
+    lp_delta: Decimal
+    hedge: Decimal
+    net_delta: Decimal
+    hedge_ratio: Decimal | None
+    price_usd: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FillView:
+    """One fill as the report shows it: signed base quantity, USD fee, slippage cost."""
+
+    seq: int
+    ts_ms: int
+    client_id: str
+    trade_id: str
+    symbol: str
+    asset: str
+    side: Side
+    qty_base: Decimal
+    price: Decimal
+    decision_price: Decimal | None
+    fee_usd: Decimal
+    slippage_usd: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    total: Components
+    days: tuple[DayRow, ...]
+    series: tuple[PnlPoint, ...]
+    deltas: tuple[DeltaPoint, ...]
+    fills: tuple[FillView, ...]
+    warnings: tuple[str, ...]
+
+
+def utc_day(ts_ms: int) -> date:
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).date()
+
+
+def asset_of_symbol(symbol: str, known: Mapping[str, str]) -> str:
+    """ETH for 'ETH/USDT:USDT' unless a decision named the symbol's asset."""
+    if symbol in known:
+        return known[symbol]
+    head = symbol.split("/")[0].upper()
+    return DEFAULT_ASSET_MAP.get(head, head)
+
+
+def _asset_usd(tick: Tick | None, currency: str) -> Decimal | None:
+    """USD price of a currency or asset at a tick (stablecoins at 1)."""
+    cur = currency.upper()
+    if cur in USD_LIKE or cur == USD:
+        return Decimal(1)
+    if tick is None:
+        return None
+    asset = DEFAULT_ASSET_MAP.get(cur, cur)
+    for row in tick.assets:
+        if row.asset == asset and row.price_usd != 0:
+            return row.price_usd
+    return tick.marks.get(cur)
+
+
+def _position_prices(tick: Tick, row: PositionRow) -> tuple[Decimal, Decimal] | None:
+    """USD prices of (base, quote) at a tick: quote from the asset rows, base = price * quote."""
+    quote = _asset_usd(tick, row.quote)
+    if quote is None:
+        return None
+    return row.price * quote, quote
+
+
+def _token_parts(
+    x0: Decimal, f0: Decimal, p0: Decimal, x1: Decimal, f1: Decimal, p1: Decimal
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(fees, il, hold, value change incl. fees and collections) for one token, USD."""
+    growth, collected = (f1 - f0, ZERO) if f1 >= f0 else (f1, f0)
+    change = (x1 + f1) * p1 - (x0 + f0) * p0 + collected * p1
+    return growth * p1, (x1 - x0) * p1, (x0 + f0) * (p1 - p0), change
+
+
+def _sides(row: PositionRow) -> tuple[tuple[Decimal, Decimal], tuple[Decimal, Decimal]]:
+    """((base amount, base fees), (quote amount, quote fees)) in token units."""
+    return (row.base_amount, row.base_fees), (row.quote_amount, row.quote_fees)
+
+
+def lp_interval(prev: Tick, cur: Tick, warn: list[str]) -> tuple[Components, Decimal]:
+    """LP parts between two ticks, and the LP value change (incl. fees) computed apart."""
+    before = {p.position_id: p for p in prev.positions}
+    fees = il = hold = change = ZERO
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        for row in cur.positions:
+            old = before.get(row.position_id)
+            if old is None:
+                continue  # a new position: its PnL starts at this tick
+            prices0, prices1 = _position_prices(prev, old), _position_prices(cur, row)
+            if prices0 is None or prices1 is None:
+                warn.append(f"position {row.position_id}: no USD price for {row.quote}; skipped")
+                continue
+            for (x0, f0), (x1, f1), p0, p1 in zip(
+                _sides(old), _sides(row), prices0, prices1, strict=True
+            ):
+                parts = _token_parts(x0, f0, p0, x1, f1, p1)
+                fees, il, hold = fees + parts[0], il + parts[1], hold + parts[2]
+                change += parts[3]
+    return Components(lp_fees=fees, lp_il=il, lp_hold=hold), change
+
+
+def delta_points(item: At[Tick]) -> list[DeltaPoint]:
+    out = []
+    for a in item.value.assets:
+        ratio = None if a.lp_delta == 0 else -a.hedge / a.lp_delta
+        out.append(
+            DeltaPoint(
+                item.ts_ms, a.asset, a.lp_delta, a.hedge, a.lp_delta + a.hedge, ratio, a.price_usd
+            )
+        )
+    return out
+
+
+def _sum(items: Iterable[Components]) -> Components:
+    total = Components()
+    for c in items:
+        total = total + c
+    return total
+
+
+def _group_days(
+    intervals: Iterable[tuple[int, Components]], counts: Mapping[date, list[int]]
+) -> tuple[DayRow, ...]:
+    by_day: dict[date, list[Components]] = defaultdict(list)
+    for ts_ms, comps in intervals:
+        by_day[utc_day(ts_ms)].append(comps)
+    days = sorted(set(by_day) | set(counts))
+    return tuple(DayRow(d, _sum(by_day.get(d, [])), *counts.get(d, [0, 0, 0])) for d in days)
+
+
+@dataclass(frozen=True, slots=True)
+class _HedgeStep:
+    realised: Decimal
+    mtm: Decimal
+    trading_fees: Decimal
+    slippage: Decimal
+
+
+class _Replay:
+    """The walk over ticks, fills and funding in ledger order (state local to one run)."""
+
+    def __init__(self, data: ReportData) -> None:
+        self.data = data
+        self.book = HedgeBook()
+        self.intents = {i.value.client_id: i.value for i in data.intents}
+        self.assets = {d.value.symbol: d.value.asset for d in data.decisions if d.value.symbol}
+        self.prev: Tick | None = None
+        self.prev_ts = 0
+        self.marks: dict[str, Decimal] = {}
+        self.u_prev = ZERO
+        self.fills: list[At[Fill]] = []
+        self.funding: list[At[FundingPayment]] = []
+        self.intervals: list[tuple[int, Components]] = []
+        self.counts: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.series: list[PnlPoint] = []
+        self.views: list[FillView] = []
+        self.warn: list[str] = []
+
+    def run(self) -> Attribution:
+        stream: list[At[Tick] | At[Fill] | At[FundingPayment]] = [
+            *self.data.ticks,
+            *self.data.fills,
+            *self.data.funding,
+        ]
+        for item in sorted(stream, key=lambda i: i.seq):
+            if isinstance(item.value, Tick):
+                self._tick(item)
+            elif isinstance(item.value, Fill):
+                self.fills.append(item)
+            else:
+                self.funding.append(item)
+        if self.fills or self.funding:
+            self.warn.append(
+                f"{len(self.fills)} fill(s) and {len(self.funding)} funding payment(s) after "
+                "the last tick are not attributed yet (they count from the next tick)"
+            )
+        for item in self.fills:
+            self.views.append(self._view(item, self.prev))
+        deltas = [
+            p for t in self.data.ticks if self.data.in_window(t.ts_ms) for p in delta_points(t)
+        ]
+        return Attribution(
+            total=_sum(c for _, c in self.intervals),
+            days=_group_days(self.intervals, self.counts),
+            series=tuple(self.series),
+            deltas=tuple(deltas),
+            fills=tuple(v for v in self.views if self.data.in_window(v.ts_ms)),
+            warnings=tuple(dict.fromkeys(self.warn)),
+        )
+
+    def _tick(self, item: At[Tick]) -> None:
+        tick = item.value
+        marks = self._marks(tick)
+        step = self._hedge(marks, self.prev or tick)
+        funding = self._funding(self.prev or tick)
+        u_now = self.book.unrealised(marks)
+        if self.prev is not None and self.data.in_window(item.ts_ms):
+            lp, lp_change = lp_interval(self.prev, tick, self.warn)
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                comps = dataclasses.replace(
+                    lp,
+                    hedge_realised=step.realised,
+                    hedge_unrealised=u_now - self.u_prev,
+                    funding=funding,
+                    trading_fees=step.trading_fees,
+                    slippage=step.slippage,
+                    net=lp_change + step.mtm + funding - step.trading_fees,
+                )
+            self._record(item.ts_ms, comps)
+        self.prev, self.prev_ts, self.marks, self.u_prev = tick, item.ts_ms, marks, u_now
+        self.fills, self.funding = [], []
+
+    def _record(self, ts_ms: int, comps: Components) -> None:
+        self.intervals.append((ts_ms, comps))
+        self.counts[utc_day(ts_ms)][0] += 1
+        for f in self.fills:
+            self.counts[utc_day(f.ts_ms)][1] += 1
+        for p in self.funding:
+            self.counts[utc_day(p.ts_ms)][2] += 1
+        if not self.series:
+            self.series.append(PnlPoint(self.prev_ts, Components()))  # the window's start
+        self.series.append(PnlPoint(ts_ms, self.series[-1].cumulative + comps))
+
+    def _marks(self, tick: Tick) -> dict[str, Decimal]:
+        """A mark for every symbol held or traded: tick mark, asset price, last mark, fill."""
+        symbols = {s for s, leg in self.book.legs().items() if leg.qty != 0}
+        symbols |= {f.value.symbol for f in self.fills}
+        out: dict[str, Decimal] = {}
+        for symbol in symbols:
+            asset = asset_of_symbol(symbol, self.assets)
+            mark = tick.marks.get(symbol) or tick.marks.get(asset) or _asset_usd(tick, asset)
+            if mark is None:
+                mark = self.marks.get(symbol)
+            if mark is None:
+                mark = next(f.value.price for f in reversed(self.fills) if f.value.symbol == symbol)
+                self.warn.append(f"{symbol}: no mark in the ticks; marked at its last fill price")
+            out[symbol] = mark
+        return out
+
+    def _hedge(self, marks: Mapping[str, Decimal], price_tick: Tick) -> _HedgeStep:
+        realised = fees = slippage = ZERO
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            mtm = sum(
+                (
+                    leg.qty * (marks[s] - self.marks[s])
+                    for s, leg in self.book.legs().items()
+                    if leg.qty != 0
+                ),
+                ZERO,
+            )
+            for item in self.fills:
+                view = self._view(item, price_tick)
+                self.views.append(view)
+                realised += self.book.fill(view.symbol, view.qty_base, view.price)
+                mtm += view.qty_base * (marks[view.symbol] - view.price)
+                fees += view.fee_usd
+                slippage += view.slippage_usd
+        return _HedgeStep(realised, mtm, fees, slippage)
+
+    def _funding(self, price_tick: Tick) -> Decimal:
+        total = ZERO
+        for item in self.funding:
+            p = item.value
+            price = _asset_usd(price_tick, p.currency)
+            if price is None:
+                self.warn.append(f"funding {p.payment_id}: no USD price for {p.currency}; left out")
+                continue
+            total += p.amount * price
+        return total
+
+    def _view(self, item: At[Fill], price_tick: Tick | None) -> FillView:
+        f = item.value
+        intent = self.intents.get(f.client_id)
+        size = ZERO if intent is None or intent.amount == 0 else intent.amount_base / intent.amount
+        qty = f.amount * (size or Decimal(1)) * (1 if f.side is Side.BUY else -1)
+        fee_price = _asset_usd(price_tick, f.fee_currency) if f.fee else Decimal(1)
+        if fee_price is None:
+            self.warn.append(f"fill {f.trade_id}: no USD price for fee in {f.fee_currency}")
+        decision = None if intent is None else intent.decision_price
+        return FillView(
+            seq=item.seq,
+            ts_ms=f.ts_ms or item.ts_ms,
+            client_id=f.client_id,
+            trade_id=f.trade_id,
+            symbol=f.symbol,
+            asset=asset_of_symbol(f.symbol, self.assets),
+            side=f.side,
+            qty_base=qty,
+            price=f.price,
+            decision_price=decision,
+            fee_usd=f.fee * (fee_price or ZERO),
+            slippage_usd=ZERO if decision is None else (f.price - decision) * qty,
+        )
+
+
+def attribute(data: ReportData) -> Attribution:
+    """Attribute PnL over the window of `data` (see the module docstring for the identity)."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return _Replay(data).run()

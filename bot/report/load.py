@@ -1,0 +1,126 @@
+"""Ledger events -> typed `ReportData`: the only place the report reads payloads.
+
+Everything before `until_ms` (exclusive, as `LedgerReader.events`) is loaded, not only
+the window: the hedge book (average prices) and the LP positions at the window's start
+come from replaying the history before it. Times are the ledger's `ts_ms` (ms since the
+epoch, from the writer's clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from bot.domain import events as ev
+from bot.domain.events import Decision, Halt, Tick
+from bot.domain.orders import Fill, FundingPayment, LedgerEvent, OrderAck, OrderIntent
+from bot.errors import InputError
+from bot.ports import LedgerReader
+
+T = TypeVar("T")
+
+KINDS: tuple[str, ...] = (
+    ev.TICK,
+    ev.DECISION,
+    ev.ORDER_INTENT,
+    ev.ORDER_UPDATE,
+    ev.FILL,
+    ev.FUNDING,
+    ev.HALT,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class At(Generic[T]):
+    """A payload with its place in the ledger: sequence number and time (ms)."""
+
+    seq: int
+    ts_ms: int
+    value: T
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    """Typed events in ledger order, before `until_ms`; the window is [since_ms, until_ms)."""
+
+    ticks: tuple[At[Tick], ...]
+    decisions: tuple[At[Decision], ...]
+    intents: tuple[At[OrderIntent], ...]
+    updates: tuple[At[OrderAck], ...]
+    fills: tuple[At[Fill], ...]
+    funding: tuple[At[FundingPayment], ...]
+    halts: tuple[At[Halt], ...]
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+    def in_window(self, ts_ms: int) -> bool:
+        if self.since_ms is not None and ts_ms < self.since_ms:
+            return False
+        return self.until_ms is None or ts_ms < self.until_ms
+
+
+def _decode(cls: type[T], event: LedgerEvent) -> At[T]:
+    try:
+        value = ev.from_payload(cls, event.payload)
+    except (TypeError, ValueError, ArithmeticError, KeyError) as err:
+        raise InputError(
+            f"ledger event seq {event.seq} ({event.kind}): payload does not fit "
+            f"{cls.__name__}: {err}; check the ledger with `lphedge ledger verify`"
+        ) from err
+    return At(event.seq, event.ts_ms, value)
+
+
+def _fill_key(item: At[Fill]) -> tuple[str, ...]:
+    """Fills may be recorded twice (after a restart); a venue trade id names one execution."""
+    f = item.value
+    if f.trade_id:
+        return (f.symbol, f.venue_order_id, f.trade_id)
+    return ("seq", str(item.seq))
+
+
+def _unique_fills(fills: list[At[Fill]]) -> tuple[At[Fill], ...]:
+    seen: set[tuple[str, ...]] = set()
+    out: list[At[Fill]] = []
+    for item in fills:
+        key = _fill_key(item)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return tuple(out)
+
+
+def from_events(
+    events: list[LedgerEvent], *, since_ms: int | None = None, until_ms: int | None = None
+) -> ReportData:
+    """Sort events of the kinds the report uses into typed tuples (ledger order kept)."""
+    types: Mapping[str, type] = ev.PAYLOAD_TYPES
+    buckets: dict[str, list[At[object]]] = {k: [] for k in KINDS}
+    for event in sorted(events, key=lambda e: e.seq):
+        if event.kind in buckets and (until_ms is None or event.ts_ms < until_ms):
+            buckets[event.kind].append(_decode(types[event.kind], event))
+
+    def typed(kind: str, _cls: type[T]) -> list[At[T]]:
+        return buckets[kind]  # type: ignore[return-value]
+
+    return ReportData(
+        ticks=tuple(typed(ev.TICK, Tick)),
+        decisions=tuple(typed(ev.DECISION, Decision)),
+        intents=tuple(typed(ev.ORDER_INTENT, OrderIntent)),
+        updates=tuple(typed(ev.ORDER_UPDATE, OrderAck)),
+        fills=_unique_fills(typed(ev.FILL, Fill)),
+        funding=tuple(typed(ev.FUNDING, FundingPayment)),
+        halts=tuple(typed(ev.HALT, Halt)),
+        since_ms=since_ms,
+        until_ms=until_ms,
+    )
+
+
+def load(
+    reader: LedgerReader, *, since_ms: int | None = None, until_ms: int | None = None
+) -> ReportData:
+    """Read the report's events from a ledger (history before `since_ms` included)."""
+    if since_ms is not None and until_ms is not None and since_ms > until_ms:
+        raise InputError(f"--since ({since_ms} ms) is after --until ({until_ms} ms); swap them")
+    events = reader.events(list(KINDS), until_ms=until_ms)
+    return from_events(events, since_ms=since_ms, until_ms=until_ms)

@@ -1,0 +1,1 @@
+"""Hedge strategies: pure functions of a `StrategyContext` to per-asset hedge targets."""

@@ -1,0 +1,1 @@
+"""Example user strategies; copy one to start your own."""

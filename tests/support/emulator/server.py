@@ -1,0 +1,154 @@
+"""The HTTP side of the emulator: an aiohttp.web server on 127.0.0.1 with a request log and
+per-test fault injection. The venue dialect (binance.py, bybit.py) supplies the routes,
+the signature check and the venue's own error JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+from aiohttp import web
+
+from .account import Account, Market, VenueReject
+
+FaultKind = Literal["http429", "http5xx", "timeout_after_accept", "margin", "min_notional"]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Fault:
+    """Answer the next `times` matching requests with `kind` instead of the normal reply.
+
+    `timeout_after_accept` runs the handler (the order is stored) and then holds the
+    response for `delay_s`, past the client's timeout.
+    """
+
+    kind: FaultKind
+    method: str = "POST"
+    path: str = "/fapi/v1/order"
+    times: int = 1
+    delay_s: float = 3.0
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: str
+
+
+class Dialect(Protocol):
+    def routes(self, emu: Emulator) -> list[web.RouteDef]: ...
+
+    def verify(self, emu: Emulator, request: web.Request, body: str) -> web.Response | None: ...
+
+    def error(self, reason: str, detail: str = "") -> web.Response: ...
+
+    def ccxt_id(self) -> str: ...
+
+
+def default_markets() -> dict[str, Market]:
+    """ETHUSDT and BTCUSDT with Binance's real filter values (tick, step, min notional)."""
+    return {
+        "ETHUSDT": Market("ETHUSDT", "ETH", "USDT", Decimal("3000.00")),
+        "BTCUSDT": Market(
+            "BTCUSDT",
+            "BTC",
+            "USDT",
+            Decimal("60000.0"),
+            tick=Decimal("0.10"),
+            max_qty=Decimal(1000),
+            min_notional=Decimal(100),
+        ),
+    }
+
+
+@dataclass
+class Emulator:
+    """One venue account served over HTTP. Use `async with Emulator(dialect, ...)`."""
+
+    dialect: Dialect
+    api_key: str
+    secret: str
+    account: Account = field(default_factory=lambda: Account(default_markets()))
+    requests: list[LoggedRequest] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    now_ms: Callable[[], int] | None = None
+    _runner: web.AppRunner | None = None
+    _port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    def clock_ms(self) -> int:
+        import time
+
+        return self.now_ms() if self.now_ms else time.time_ns() // 1_000_000
+
+    def inject(self, fault: Fault) -> None:
+        self.faults.append(fault)
+
+    def ccxt_urls(self, exchange_urls_api: Any) -> Any:
+        """`exchange.urls['api']` with every scheme+host replaced by this server."""
+        if isinstance(exchange_urls_api, str):
+            return re.sub(r"^https?://[^/]+", self.base_url, exchange_urls_api)
+        if isinstance(exchange_urls_api, Mapping):
+            return {k: self.ccxt_urls(v) for k, v in exchange_urls_api.items()}
+        return exchange_urls_api
+
+    async def __aenter__(self) -> Emulator:
+        app = web.Application(middlewares=[self._middleware])
+        app.add_routes(self.dialect.routes(self))
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self._port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _take_fault(self, request: web.Request) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == request.method and request.path == fault.path and fault.times > 0:
+                fault.times -= 1
+                return fault
+        return None
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        body = await request.text()
+        self.requests.append(
+            LoggedRequest(
+                request.method, request.path, request.query_string, dict(request.headers), body
+            )
+        )
+        fault = self._take_fault(request)
+        if fault is not None and fault.kind == "http429":
+            return self.dialect.error("rate_limit")
+        if fault is not None and fault.kind == "http5xx":
+            return web.Response(status=503, text="Service Unavailable")
+        if fault is not None and fault.kind in ("margin", "min_notional"):
+            return self.dialect.error(fault.kind)
+        bad = self.dialect.verify(self, request, body)
+        if bad is not None:
+            return bad
+        try:
+            response = await handler(request)
+        except VenueReject as reject:
+            return self.dialect.error(reject.reason, reject.detail)
+        if fault is not None and fault.kind == "timeout_after_accept":
+            await asyncio.sleep(fault.delay_s)
+        return response
