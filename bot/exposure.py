@@ -8,6 +8,7 @@ included since uncollected fees are held in the same tokens), `gamma` d delta/dP
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -89,7 +90,8 @@ def _gamma(position: LpPosition, amount0: Decimal, amount1: Decimal, price: Deci
         )
     else:
         return 0.0
-    return -liquidity_h / (2.0 * float(price) ** 1.5)
+    p = float(price)
+    return -liquidity_h / (2.0 * p * math.sqrt(p))
 
 
 def position_exposure(position: LpPosition, assets: AssetMap) -> PositionExposure:

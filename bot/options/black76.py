@@ -31,7 +31,8 @@ _MIN_T = 1e-12
 
 def _erf(x: F64) -> F64:
     """Vectorised math.erf (exact to double precision; numpy has no erf)."""
-    out: F64 = np.frompyfunc(math.erf, 1, 1)(x).astype(np.float64)
+    raw = np.frompyfunc(math.erf, 1, 1)(x)
+    out: F64 = np.asarray(raw, dtype=np.float64)
     return out
 
 

@@ -35,9 +35,11 @@ from decimal import Decimal, localcontext
 from bot.domain.events import PositionRow, Tick
 from bot.domain.market import DEFAULT_ASSET_MAP, USD
 from bot.domain.orders import Fill, FundingPayment, Side
-from bot.report.hedge_book import PRECISION, ZERO, HedgeBook
+from bot.report.hedge_book import PRECISION, QUANTUM, ZERO, HedgeBook
 from bot.report.load import At, ReportData
 
+RATIO_QUANTUM = Decimal("1e-12")
+"""Hedge ratios are shown to 12 places (a display value, not part of the identity)."""
 USD_LIKE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "DAI", "USDS", "TUSD"})
 
 
@@ -215,7 +217,7 @@ def lp_interval(prev: Tick, cur: Tick, warn: list[str]) -> tuple[Components, Dec
 def delta_points(item: At[Tick]) -> list[DeltaPoint]:
     out = []
     for a in item.value.assets:
-        ratio = None if a.lp_delta == 0 else -a.hedge / a.lp_delta
+        ratio = None if a.lp_delta == 0 else (-a.hedge / a.lp_delta).quantize(RATIO_QUANTUM)
         out.append(
             DeltaPoint(
                 item.ts_ms, a.asset, a.lp_delta, a.hedge, a.lp_delta + a.hedge, ratio, a.price_usd
@@ -386,7 +388,11 @@ class _Replay:
     def _view(self, item: At[Fill], price_tick: Tick | None) -> FillView:
         f = item.value
         intent = self.intents.get(f.client_id)
-        size = ZERO if intent is None or intent.amount == 0 else intent.amount_base / intent.amount
+        size = (
+            ZERO
+            if intent is None or intent.amount == 0
+            else (intent.amount_base / intent.amount).quantize(QUANTUM)
+        )
         qty = f.amount * (size or Decimal(1)) * (1 if f.side is Side.BUY else -1)
         fee_price = _asset_usd(price_tick, f.fee_currency) if f.fee else Decimal(1)
         if fee_price is None:

@@ -18,6 +18,8 @@ ZERO = Decimal(0)
 PRECISION = 120
 """Decimal digits for report arithmetic: products of 40-digit prices and 18-decimal amounts
 (and their sums) stay exact, so the attribution identity holds to the last digit."""
+QUANTUM = Decimal("1e-36")
+"""Results of divisions are cut to this many places, so the sums they enter stay exact."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ def _close_part(leg: Leg, dq: Decimal, price: Decimal) -> tuple[Leg, Decimal]:
     """Reduce `leg` by `dq` (opposite sign, |dq| <= |qty|); returns new leg and realised."""
     with localcontext() as ctx:
         ctx.prec = PRECISION
-        d_cost = -leg.cost if dq == -leg.qty else leg.cost * dq / leg.qty
+        d_cost = -leg.cost if dq == -leg.qty else (leg.cost * dq / leg.qty).quantize(QUANTUM)
         realised = d_cost - dq * price
         return Leg(leg.qty + dq, leg.cost + d_cost), realised
 

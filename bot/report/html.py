@@ -135,6 +135,7 @@ def _asset_charts(a: Attribution, asset: str) -> list[str]:
     lp = tuple((float(p.ts_ms), float(p.lp_delta)) for p in pts)
     hedge = tuple((float(p.ts_ms), float(-p.hedge)) for p in pts)
     price = tuple((float(p.ts_ms), float(p.price_usd)) for p in pts if p.price_usd)
+    ratio = tuple((float(p.ts_ms), float(p.hedge_ratio)) for p in pts if p.hedge_ratio is not None)
     marks = [
         Marker(
             float(f.ts_ms),
@@ -149,6 +150,11 @@ def _asset_charts(a: Attribution, asset: str) -> list[str]:
         line_chart(
             f"{asset}: LP delta vs hedge (base units; hedge shown as -hedge)",
             [Series("LP delta", PALETTE[0], lp), Series("-hedge", PALETTE[2], hedge, True)],
+            zero=True,
+        ),
+        line_chart(
+            f"{asset}: hedge ratio (-hedge / LP delta)",
+            [Series("hedge ratio", PALETTE[3], ratio)],
             zero=True,
         ),
         line_chart(

@@ -129,14 +129,17 @@ def position(venue: str, p: Mapping[str, Any], market: Mapping[str, Any]) -> Hed
     )
 
 
-def funding_payment(venue: str, r: Mapping[str, Any], market: Mapping[str, Any]) -> FundingPayment:
+def funding_payment(
+    venue: str, r: Mapping[str, Any], market: Mapping[str, Any], sign: int = 1
+) -> FundingPayment:
+    """`sign` = -1 where the venue reports a payment as positive (Bybit's execFee)."""
     info = r.get("info") or {}
     return FundingPayment(
         venue=venue,
         symbol=r.get("symbol") or "",
-        amount=dec0(r.get("amount")),
+        amount=sign * dec0(r.get("amount")),
         currency=r.get("code") or market.get("settle") or "",
-        rate=dec0(info.get("fundingRate") or info.get("funding_rate")),
+        rate=dec0(info.get("fundingRate") or info.get("funding_rate") or r.get("rate")),
         ts_ms=int(r.get("timestamp") or 0),
         payment_id=str(r.get("id") or info.get("tranId") or r.get("timestamp")),
     )

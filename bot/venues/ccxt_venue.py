@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from bot.domain.market import Instrument
 from bot.domain.orders import FundingPayment, HedgePosition, OrderAck, OrderIntent, Side
-from bot.errors import ConfigError
+from bot.errors import ConfigError, VenueUnavailable
 from bot.ports import Clock
 from bot.secrets import register
 from bot.venues.ccxt_parse import funding_payment, instrument, order_ack, position
@@ -44,6 +44,10 @@ _FETCH_BY_CLIENT_ID = {
     "hyperliquid": "clientOrderId",
 }
 _SCAN_PARAM = {"bybit": "orderLinkId"}
+# Venues whose create-order answer is only {orderId, orderLinkId}: look the order up after.
+_TERSE_ACK = {"bybit"}
+# Venues whose funding amount is positive when the account pays (Bybit's execFee).
+_FUNDING_PAID_POSITIVE = {"bybit"}
 HYPERLIQUID_SLIPPAGE = Decimal("0.05")
 
 
@@ -178,7 +182,14 @@ class CcxtVenue:
                 self._price(intent),
                 params,
             )
-        return order_ack(raw, intent.client_id, intent.symbol, intent.side, intent.amount)
+        ack = order_ack(raw, intent.client_id, intent.symbol, intent.side, intent.amount)
+        if self.exchange_id in _TERSE_ACK and raw.get("status") is None:
+            try:  # the order is accepted; its fill state comes from a lookup
+                found = await self.order_by_client_id(intent.symbol, intent.client_id)
+            except VenueUnavailable:
+                found = None
+            return found or ack
+        return ack
 
     async def order_by_client_id(self, symbol: str, client_id: str) -> OrderAck | None:
         await self._market(symbol)
@@ -220,7 +231,8 @@ class CcxtVenue:
         markets = await self._markets()
         with ccxt_errors(f"{self.name}: fetch funding history"):
             raws = await self._ex.fetch_funding_history(None, since_ms)
-        return [funding_payment(self.name, r, markets.get(r.get("symbol"), {})) for r in raws]
+        sign = -1 if self.exchange_id in _FUNDING_PAID_POSITIVE else 1
+        return [funding_payment(self.name, r, markets.get(r.get("symbol"), {}), sign) for r in raws]
 
     async def close(self) -> None:
         await self._ex.close()
