@@ -16,6 +16,7 @@ from strategies.base import HedgeStrategy, parse_params
 from strategies.delta_band import DeltaBand
 from strategies.fixed_interval import FixedInterval
 from strategies.fixed_threshold import FixedThreshold
+from strategies.options_overlay import OptionsOverlay
 from strategies.vol_band import VolBand
 
 BUILTINS: dict[str, type[Any]] = {
@@ -23,6 +24,7 @@ BUILTINS: dict[str, type[Any]] = {
     VolBand.name: VolBand,
     FixedInterval.name: FixedInterval,
     FixedThreshold.name: FixedThreshold,
+    OptionsOverlay.name: OptionsOverlay,
 }
 
 ENTRY_POINT_GROUP = "lphedge.strategies"

@@ -15,7 +15,7 @@ from bot.commands.common import ConfigOption, err_console, guarded, print_json, 
 from bot.errors import InputError
 from bot.report.tables import Table, rounded
 
-TERMINAL_ROWS = 50
+TERMINAL_ROWS = 20
 """The terminal shows the newest rows of long tables; --csv / --json / --html have all."""
 
 TERMINAL_TABLES = ("days", "decisions", "orders", "fills", "halts")
@@ -39,6 +39,7 @@ def parse_time(text: str, flag: str) -> int:
 
 
 TERMINAL_COLUMNS = {
+    "decisions": ("time", "asset", "symbol", "current", "target_base", "reason"),
     "days": ("day", "lp_fees", "lp_il", "lp_hold", "hedge_pnl", "funding", "trading_fees", "net"),
     "fills": (
         "time",
@@ -65,15 +66,28 @@ TERMINAL_COLUMNS = {
 """Narrower tables for the terminal; the other outputs keep every column."""
 
 
+def _acting(t: Table) -> Table:
+    """Only the decisions that asked for a trade (the terminal's view; the rest hold)."""
+    act = t.columns.index("act")
+    rows = tuple(r for r in t.rows if r[act] is True)
+    return Table(t.name, f"{t.title} that acted ({len(rows)} of {len(t.rows)})", t.columns, rows)
+
+
 def _rich(t: Table, rows: int = TERMINAL_ROWS) -> RichTable:
     shown = t.rows[-rows:]
-    title = t.title if len(t.rows) <= rows else f"{t.title} (newest {rows} of {len(t.rows)})"
+    title = t.title if len(t.rows) <= rows else f"{t.title}, newest {rows} of {len(t.rows)}"
     cols = TERMINAL_COLUMNS.get(t.name, t.columns)
     index = [t.columns.index(c) for c in cols]
     out = RichTable(title=title)
     for i, col in zip(index, cols, strict=True):
         numeric = any(isinstance(r[i], Decimal | int) and not isinstance(r[i], bool) for r in shown)
-        out.add_column(col, justify="right" if numeric else "left", no_wrap=col == "time")
+        out.add_column(
+            col,
+            justify="right" if numeric else "left",
+            no_wrap=col in ("time", "reason"),
+            overflow="ellipsis",
+            max_width=60,
+        )
     for row in shown:
         out.add_row(*(rounded(row[i], col) for i, col in zip(index, cols, strict=True)))
     return out
@@ -90,6 +104,8 @@ def print_report(rep: review.Report, console: Console) -> None:
     console.print(summary)
     for name in TERMINAL_TABLES:
         t = rep.table(name)
+        if name == "decisions":
+            t = _acting(t)
         if t.rows:
             console.print(_rich(t))
     for w in rep.attribution.warnings:
@@ -113,20 +129,29 @@ def report(
     db: str | None = typer.Option(
         None,
         "--db",
+        metavar="URL",
         help="Ledger: SQLite path, sqlite:///path or postgresql://... "
         "(default: the config's ledger.url).",
     ),
     config: Path | None = ConfigOption,
     since: str | None = typer.Option(
-        None, "--since", help="From this time (inclusive): ISO date/time in UTC or epoch ms."
+        None,
+        "--since",
+        metavar="T",
+        help="From this time (inclusive): ISO date/time in UTC or epoch ms.",
     ),
     until: str | None = typer.Option(
-        None, "--until", help="Up to this time (exclusive): ISO date/time in UTC or epoch ms."
+        None,
+        "--until",
+        metavar="T",
+        help="Up to this time (exclusive): ISO date/time in UTC or epoch ms.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    csv_dir: Path | None = typer.Option(None, "--csv", help="Write one CSV per table in DIR."),
+    csv_dir: Path | None = typer.Option(
+        None, "--csv", metavar="DIR", help="Write one CSV per table in DIR."
+    ),
     html_file: Path | None = typer.Option(
-        None, "--html", help="Write one self-contained HTML file with charts."
+        None, "--html", metavar="FILE", help="Write one self-contained HTML file with charts."
     ),
 ) -> None:
     """Post-trade review: PnL attribution per day and in total, deltas, decisions, orders, fills."""

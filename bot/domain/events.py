@@ -120,6 +120,7 @@ class ReconcileDiff:
     ledger: str
     venue: str
     action: str
+    venue_id: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

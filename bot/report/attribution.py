@@ -21,6 +21,11 @@ The identity, to the last digit (each side computed separately, `net` from value
         = (LP value incl. fees, change) + (hedge mark-to-market) + funding - trading fees
 `slippage` (fill price vs the intent's decision price, a worse fill > 0) is a memo item: it
 is already inside hedge_pnl and is not subtracted again.
+
+Limits: a position's PnL starts at the first tick that shows it; liquidity added or removed
+between ticks shows up in lp_il (the ledger has no such event yet). Fills and funding after
+the last tick wait for the next one (a warning says how many). A symbol without a tick mark
+is marked at its asset's USD price, then its last mark, then its last fill price.
 """
 
 from __future__ import annotations
@@ -37,110 +42,30 @@ from bot.domain.market import DEFAULT_ASSET_MAP, USD
 from bot.domain.orders import Fill, FundingPayment, Side
 from bot.report.hedge_book import PRECISION, QUANTUM, ZERO, HedgeBook
 from bot.report.load import At, ReportData
+from bot.report.values import (
+    COMPONENT_FIELDS,
+    Attribution,
+    Components,
+    DayRow,
+    DeltaPoint,
+    FillView,
+    PnlPoint,
+)
+
+__all__ = [
+    "COMPONENT_FIELDS",
+    "Attribution",
+    "Components",
+    "DayRow",
+    "DeltaPoint",
+    "FillView",
+    "PnlPoint",
+    "attribute",
+]
 
 RATIO_QUANTUM = Decimal("1e-12")
 """Hedge ratios are shown to 12 places (a display value, not part of the identity)."""
 USD_LIKE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "DAI", "USDS", "TUSD"})
-
-
-@dataclass(frozen=True, slots=True)
-class Components:
-    """PnL parts in USD. `net` is computed from values, not as the sum of the parts."""
-
-    lp_fees: Decimal = ZERO
-    lp_il: Decimal = ZERO
-    lp_hold: Decimal = ZERO
-    hedge_realised: Decimal = ZERO
-    hedge_unrealised: Decimal = ZERO
-    funding: Decimal = ZERO
-    trading_fees: Decimal = ZERO
-    slippage: Decimal = ZERO
-    net: Decimal = ZERO
-
-    @property
-    def lp_pnl(self) -> Decimal:
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return self.lp_fees + self.lp_il + self.lp_hold
-
-    @property
-    def hedge_pnl(self) -> Decimal:
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return self.hedge_realised + self.hedge_unrealised
-
-    @property
-    def component_sum(self) -> Decimal:
-        """lp_pnl + hedge_pnl + funding - trading_fees: equals `net` exactly."""
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return self.lp_pnl + self.hedge_pnl + self.funding - self.trading_fees
-
-    def __add__(self, other: Components) -> Components:
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return Components(*(getattr(self, f) + getattr(other, f) for f in COMPONENT_FIELDS))
-
-
-COMPONENT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Components))
-
-
-@dataclass(frozen=True, slots=True)
-class DayRow:
-    day: date
-    pnl: Components
-    ticks: int
-    fills: int
-    funding_payments: int
-
-
-@dataclass(frozen=True, slots=True)
-class PnlPoint:
-    """Cumulative attribution since the window's start, at one tick."""
-
-    ts_ms: int
-    cumulative: Components
-
-
-@dataclass(frozen=True, slots=True)
-class DeltaPoint:
-    """Exposure of one asset at one tick; `hedge_ratio` = -hedge / lp_delta (None if no LP)."""
-
-    ts_ms: int
-    asset: str
-    lp_delta: Decimal
-    hedge: Decimal
-    net_delta: Decimal
-    hedge_ratio: Decimal | None
-    price_usd: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class FillView:
-    """One fill as the report shows it: signed base quantity, USD fee, slippage cost."""
-
-    seq: int
-    ts_ms: int
-    client_id: str
-    trade_id: str
-    symbol: str
-    asset: str
-    side: Side
-    qty_base: Decimal
-    price: Decimal
-    decision_price: Decimal | None
-    fee_usd: Decimal
-    slippage_usd: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Attribution:
-    total: Components
-    days: tuple[DayRow, ...]
-    series: tuple[PnlPoint, ...]
-    deltas: tuple[DeltaPoint, ...]
-    fills: tuple[FillView, ...]
-    warnings: tuple[str, ...]
 
 
 def utc_day(ts_ms: int) -> date:

@@ -133,9 +133,11 @@ def orders_table(data: ReportData) -> Table:
     )
     last = _last_updates(data)
     rows = []
+    seen: set[str] = set()
     for item in data.intents:
-        if not data.in_window(item.ts_ms):
-            continue
+        if not data.in_window(item.ts_ms) or item.value.client_id in seen:
+            continue  # an intent re-recorded after a restart keeps its client id
+        seen.add(item.value.client_id)
         i, ack = item.value, last.get(item.value.client_id)
         rows.append(
             (

@@ -18,7 +18,6 @@ from bot.clock import FixedClock
 from bot.demo import ETHUSDT, SYMBOL, DemoChain, DemoOptions, demo_settings, deploy, load_path
 from bot.devchain.anvil import Anvil
 from bot.domain import events as ev
-from bot.ledger.store import Ledger
 from bot.venues.replay_market import PricePoint, ReplayMarketData
 from bot.wiring import Runtime, runtime
 

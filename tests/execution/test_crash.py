@@ -20,6 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.clock import FixedClock
 from bot.ledger.store import Ledger
 from tests.execution.helpers import (
@@ -91,6 +93,7 @@ async def _trial(
     return duplicates, problems
 
 
+@pytest.mark.slow  # ~20 s: 40 forked runs; still part of `make test`
 async def test_kill_at_every_point_then_restart_converges_without_duplicates(
     tmp_path: Path,
 ) -> None:

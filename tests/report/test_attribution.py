@@ -20,11 +20,13 @@ from decimal import Decimal as D
 
 import pytest
 
+from bot.domain import events as ev
+from bot.domain.orders import Side
 from bot.errors import InputError
 from bot.report.attribution import Components, attribute
 from bot.report.hedge_book import Leg, apply_fill, unrealised
 from bot.report.load import load
-from tests.report.ledger_data import MemoryLedger, ms, small_ledger
+from tests.report.ledger_data import MemoryLedger, fill, intent, ms, small_ledger, tick
 
 DAY1 = Components(
     lp_fees=D("4.1"),
@@ -64,8 +66,7 @@ def test_every_component_per_day_and_total() -> None:
 
 def test_components_sum_exactly_to_net() -> None:
     result = attribute(load(small_ledger()))
-    for row in (*result.days, result.total):
-        comps = row if isinstance(row, Components) else row.pnl
+    for comps in (*(d.pnl for d in result.days), result.total):
         assert comps.component_sum == comps.net
     assert all(p.cumulative.component_sum == p.cumulative.net for p in result.series)
     assert result.series[-1].cumulative == result.total
@@ -78,7 +79,7 @@ def test_hedge_ratio_and_net_delta_over_time() -> None:
         (D("0.901"), D(-1), D("-0.099")),
         (D("1.102"), D("-0.5"), D("0.602")),
     ]
-    assert deltas[1].hedge_ratio == D(1) / D("0.901")
+    assert deltas[1].hedge_ratio == D("1.109877913430")  # 1 / 0.901 to 12 places
 
 
 def test_fills_in_base_units_with_usd_fees_and_slippage() -> None:
@@ -131,3 +132,31 @@ def test_hedge_book_realised_plus_open_is_mark_to_market(
     assert (total, unrealised(leg, D(mark))) == (D(realised), D(open_pnl))
     cash = sum((D(q) * (D(mark) - D(p)) for q, p in fills), D(0))
     assert total + unrealised(leg, D(mark)) == cash
+
+
+def test_collected_fees_are_not_a_loss() -> None:
+    led = MemoryLedger()
+    led.add(ev.TICK, tick(1, "2000", "1", "2000", "0.01", "20", "0", "2000"), "2024-01-01T00:00:00")
+    # fees collected (0.01 ETH + 20 USD left the position), then 0.002 ETH + 3 USD accrued
+    led.add(ev.TICK, tick(2, "2000", "1", "2000", "0.002", "3", "0", "2000"), "2024-01-01T01:00:00")
+    total = attribute(load(led)).total
+    assert total.lp_fees == D("0.002") * 2000 + 3
+    assert (total.lp_il, total.lp_hold, total.net) == (D(0), D(0), D(7))
+
+
+def test_unpriced_fee_currency_is_named_in_a_warning() -> None:
+    led = small_ledger()
+    led.add(ev.ORDER_INTENT, intent("c3", Side.SELL, "1", "0.1", "1900"), "2024-01-02T09:00:00")
+    led.add(
+        ev.FILL,
+        fill("c3", Side.SELL, "1", "1899", "0.01", "BNB", "2024-01-02T09:00:01"),
+        "2024-01-02T09:00:01",
+    )
+    led.add(
+        ev.TICK, tick(4, "1900", "1.1", "1800", "0.002", "5", "-0.6", "1900"), "2024-01-02T10:00:00"
+    )
+    result = attribute(load(led))
+    assert any("no USD price for fee in BNB" in w for w in result.warnings)
+    assert result.total.component_sum == result.total.net
+    # day 2: 98.5 as before, then the short 0.5 marked 1901 -> 1900 and 0.1 sold at 1899
+    assert result.days[-1].pnl.hedge_pnl == D("98.5") + D("0.5") - D("0.1")

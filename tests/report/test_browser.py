@@ -71,7 +71,8 @@ def test_dom_has_charts_and_totals(chromium: str, page: Path, tmp_path: Path) ->
     done = browse(chromium, tmp_path / "profile", "--dump-dom", page.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
-    assert dom.count("<svg") == 4  # cumulative PnL, ETH deltas, ETH price + fills, net delta
+    # cumulative PnL; ETH: LP delta vs hedge, hedge ratio, price with fills; net delta
+    assert dom.count("<svg") == 5
     assert dom.count('class="series"') >= 10
     assert dom.count('class="fill-mark') == 2
     net = re.search(r'id="total-net"><span class="neg">([^<]+)<', dom)

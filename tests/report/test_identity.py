@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from decimal import localcontext
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,7 @@ prices = st.decimals(min_value=D(500), max_value=D(5000), places=30)
 steps = st.lists(
     st.tuples(prices, amounts, amounts, amounts, st.integers(-40, 40), st.sampled_from("n f u")),
     min_size=2,
-    max_size=12,
+    max_size=10,
 )
 
 
@@ -66,11 +67,13 @@ def _ledger(path: list[tuple[D, D, D, D, int, str]]) -> MemoryLedger:
     return led
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(steps)
 def test_components_sum_to_net_exactly(path: list[tuple[D, D, D, D, int, str]]) -> None:
     result = attribute(load(_ledger(path)))
     for day in result.days:
         assert day.pnl.component_sum == day.pnl.net
     assert result.total.component_sum == result.total.net
-    assert sum((d.pnl.net for d in result.days), D(0)) == result.total.net
+    with localcontext() as ctx:
+        ctx.prec = 200  # the test's own sum must not round either
+        assert sum((d.pnl.net for d in result.days), D(0)) == result.total.net

@@ -158,3 +158,14 @@ def test_parse_time(text: str, expected: int) -> None:
 def test_parse_time_rejects_words() -> None:
     with pytest.raises(InputError, match="--until 'soon'"):
         parse_time("soon", "--until")
+
+
+def test_html_flag_writes_one_file(db: str, tmp_path: Path) -> None:
+    page = tmp_path / "out" / "report.html"
+    result = run("--db", db, "--json", "--html", str(page))
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # stdout stays pure JSON; the file note goes to stderr
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 5
+    assert 'id="total-net"' in text and "-106.66" in text
+    assert list(page.parent.iterdir()) == [page]

@@ -24,7 +24,8 @@ from bot.ports import Venue  # noqa: E402
 from bot.venues.ccxt_venue import CcxtVenue  # noqa: E402
 from bot.venues.paper import PaperVenue  # noqa: E402
 from bot.venues.replay_market import PricePoint, ReplayMarketData, load_closes  # noqa: E402
-from tests.support.emulator import Binance, Emulator  # noqa: E402
+from tests.support.emulator import Account, Binance, Emulator  # noqa: E402
+from tests.support.emulator.bybit import Bybit, bybit_markets  # noqa: E402
 
 API_KEY = "vmK3yTestApiKey0123456789abcdefAPIKEYxyz"
 API_SECRET = "sEcR3tTestSecret9876543210fedcbaSECRETzz"
@@ -62,12 +63,18 @@ async def emulator() -> AsyncIterator[Emulator]:
         yield emu
 
 
+def bybit_emulator() -> Emulator:
+    """A Bybit v5 emulator (not started) with Bybit's ETHUSDT/BTCUSDT filters."""
+    return Emulator(Bybit(), api_key=API_KEY, secret=API_SECRET, account=Account(bybit_markets()))
+
+
 def make_ccxt_venue(
     emu: Emulator, *, secret: str = API_SECRET, timeout_ms: int = 2000
 ) -> CcxtVenue:
-    api = ccxt_async.binanceusdm().urls["api"]
+    exchange_id = emu.dialect.ccxt_id()
+    api = getattr(ccxt_async, exchange_id)().urls["api"]
     return CcxtVenue(
-        "binanceusdm",
+        exchange_id,
         api_key=SecretStr(API_KEY),
         secret=SecretStr(secret),
         mode="testnet",
@@ -111,9 +118,13 @@ class Harness:
     venue: Venue
     symbol: str
     settle_funding: Callable[[], None]  # make one funding time pass on the venue
+    amount_step: Decimal = Decimal("0.001")  # ETH perp lot step (= min amount) on this venue
+    min_cost: Decimal = Decimal(20)  # min notional, USDT
+    too_small: str = "0.005"  # an ETH amount the venue refuses as too small, and why
+    too_small_match: str = "notional"
 
 
-@pytest.fixture(params=["paper", "ccxt-emulator"])
+@pytest.fixture(params=["paper", "ccxt-emulator", "ccxt-bybit"])
 async def harness(request: pytest.FixtureRequest, clock: FixedClock) -> AsyncIterator[Harness]:
     if request.param == "paper":
         ledger = request.getfixturevalue("ledger")
@@ -122,11 +133,16 @@ async def harness(request: pytest.FixtureRequest, clock: FixedClock) -> AsyncIte
         yield Harness(paper, ETH, lambda: clock.advance(8 * 3600))
         await paper.close()
         return
-    async with Emulator(Binance(), api_key=API_KEY, secret=API_SECRET) as emu:
+    bybit = request.param == "ccxt-bybit"
+    emu = bybit_emulator() if bybit else Emulator(Binance(), api_key=API_KEY, secret=API_SECRET)
+    async with emu:
         venue = make_ccxt_venue(emu)
 
         def settle() -> None:
             emu.account.settle_funding(emu.clock_ms())
 
-        yield Harness(venue, ETH, settle)
+        if bybit:  # lot 0.01 ETH, 5 USDT minimum: ccxt refuses 0.005 ETH before sending
+            yield Harness(venue, ETH, settle, Decimal("0.01"), Decimal(5), "0.005", "minimum")
+        else:
+            yield Harness(venue, ETH, settle)
         await venue.close()

@@ -41,9 +41,9 @@ async def test_instruments_describe_eth_perp(harness: Harness) -> None:
     assert inst.settle == "USDT"
     assert not inst.inverse
     assert inst.contract_size == 1
-    assert inst.amount_step == Decimal("0.001")
-    assert inst.min_amount == Decimal("0.001")
-    assert inst.min_cost == 20
+    assert inst.amount_step == harness.amount_step
+    assert inst.min_amount == harness.amount_step
+    assert inst.min_cost == harness.min_cost
     assert 0 < inst.taker_fee < Decimal("0.01")
 
 
@@ -101,8 +101,8 @@ async def test_market_orders_leave_no_open_orders(harness: Harness) -> None:
 
 
 async def test_below_min_notional_is_rejected(harness: Harness) -> None:
-    with pytest.raises(Rejected, match="notional"):
-        await harness.venue.submit(intent(harness, Side.BUY, "0.005"))  # ~15 USDT < 20
+    with pytest.raises(Rejected, match=harness.too_small_match):
+        await harness.venue.submit(intent(harness, Side.BUY, harness.too_small))  # ~15 USDT
     assert await harness.venue.positions() == []
 
 
