@@ -4,7 +4,7 @@ Order of work: first the ledger's open intents are completed by client id
 (`OrderExecutor.resume_pending`), so fills the venue made while we were down are recorded
 as fills, not as position differences. Then the venue's open orders and positions are
 compared with what the ledger implies, and each difference becomes a RECONCILE_DIFF event
-(payload: `ReconcileDiff` + `venue_id`, the venue's name; `ReconcileDiff.venue` is the
+(payload: `ReconcileDiff`; `venue_id` is the venue's name, `ReconcileDiff.venue` is the
 venue's value).
 
 The ledger is append-only, so "adopting" the venue's position is itself an event: the
@@ -16,7 +16,7 @@ therefore finds nothing. Quantities are venue contracts, signed (long > 0).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bot.domain.events import FILL, ORDER_UPDATE, RECONCILE_DIFF, ReconcileDiff, to_payload
@@ -74,9 +74,9 @@ async def reconcile(
     diffs = await _order_diffs(venue, ledger, clock, run_id, symbols)
     venue_pos = await _venue_positions(venue, symbols)
     diffs += _position_diffs(venue_pos, ledger_positions(ledger, venue.name), symbols)
+    diffs = [replace(d, venue_id=venue.name) for d in diffs]
     for diff in diffs:
-        payload = {**to_payload(diff), "venue_id": venue.name}
-        ledger.append(RECONCILE_DIFF, payload, ts_ms=clock.now_ms(), run_id=run_id)
+        ledger.append(RECONCILE_DIFF, to_payload(diff), ts_ms=clock.now_ms(), run_id=run_id)
     return ReconcileReport(venue.name, tuple(diffs), venue_pos, tuple(resumed))
 
 
