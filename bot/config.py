@@ -127,6 +127,7 @@ class OpsSettings(_Section):
     log_json: bool = False
     log_level: str = "INFO"
     metrics_port: int | None = None
+    metrics_host: str = Field("127.0.0.1", description="0.0.0.0 inside a container.")
     webhook_url: SecretStr | None = None
     telegram_token: SecretStr | None = None
     telegram_chat_id: str | None = None

@@ -62,6 +62,7 @@ class EngineParts:
     venue_timeout_s: float = 10.0
     dry_run: bool = False
     on_start: Callable[[], Awaitable[object]] | None = None  # reconcile venue vs ledger
+    observers: list[Callable[[TickResult], Awaitable[None]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,8 @@ class Engine:
                 log.warning("tick failed: %s", err)
                 result = TickResult(0, None, (), (), None, (), error=str(err))
             self.last_tick = result
+            for observe in self.p.observers:
+                await observe(result)
             return result
 
     async def _tick(self) -> TickResult:

@@ -190,3 +190,23 @@ def runtime(
         )
         book.append(ev.RUN_STARTED, ev.to_payload(started), ts_ms=clock.now_ms(), run_id=run_id)
     return Runtime(Engine(parts), reader, ven, md, book, settings)
+
+
+def monitor(settings: Settings, rt: Runtime) -> Any:
+    """Metrics/health endpoint and alerts, when `[ops]` asks for any of them."""
+    ops = settings.ops
+    if ops.metrics_port is None and ops.webhook_url is None and ops.telegram_token is None:
+        return None
+    from bot.monitor import Monitor
+
+    telegram = None
+    if ops.telegram_token is not None and ops.telegram_chat_id:
+        telegram = (ops.telegram_token.get_secret_value(), ops.telegram_chat_id)
+    mon = Monitor(
+        rt.engine.p.clock,
+        stale_after_s=3 * settings.chain.max_tick_seconds,
+        webhook_url=ops.webhook_url.get_secret_value() if ops.webhook_url else None,
+        telegram=telegram,
+    )
+    rt.engine.p.observers.append(mon.observe)
+    return mon

@@ -63,9 +63,12 @@ def print_tick(result: TickResult, console: Console) -> None:
 
 async def _run(settings: Settings, once: bool) -> None:
     rt = wiring.runtime(settings)
+    monitor = wiring.monitor(settings, rt)
     lock_key = f"{settings.venue.exchange}:{settings.account}:{settings.mode}"
     try:
         with rt.ledger.writer_lock(lock_key):
+            if monitor is not None and settings.ops.metrics_port is not None:
+                await monitor.serve(settings.ops.metrics_port, settings.ops.metrics_host)
             await rt.engine.start()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -80,6 +83,8 @@ async def _run(settings: Settings, once: bool) -> None:
             if once and rt.engine.last_tick:
                 print_tick(rt.engine.last_tick, Console())
     finally:
+        if monitor is not None:
+            await monitor.close()
         await rt.close()
 
 
