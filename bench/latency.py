@@ -20,7 +20,7 @@ from typing import Any
 from bench.chain_read import mint_positions
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.demo import ETHUSDT, DemoOptions, load_path
+from bot.demo import ETHUSDT, DemoOptions, load_hourly, load_path
 from bot.devchain.anvil import Anvil
 from bot.devchain.deploy import DevChain
 from bot.devchain.world import deploy_world
@@ -137,8 +137,7 @@ async def _flatten(venue: Any, clock: FixedClock, trial: int) -> None:
 
 def main() -> None:
     eth = load_path(DemoOptions(start="2024-03-11", hours=24))
-    btc_path = load_path(DemoOptions(start="2024-03-11", hours=24)).copy()
-    btc = _btc(eth[0].ts_ms, len(btc_path))
+    btc = load_hourly("BTCUSDT_1h.csv", eth[0].ts_ms, len(eth))
     series = {"ETH/USDT:USDT": eth, "BTC/USDT:USDT": btc}
     with Anvil() as node:
         world, _ = deploy_world(node.url)
@@ -156,22 +155,6 @@ def main() -> None:
             chosen = (real[:1] + ids)[:n]
             samples = asyncio.run(measure(node.url, world.position_manager, chosen, series))
             print(f"{n:>9} {statistics.median(samples):>10.1f} {max(samples):>8.1f}")
-
-
-def _btc(start_ms: int, hours: int) -> list[PricePoint]:
-    import csv
-
-    from bot.demo import _ms, data_dir
-
-    out = []
-    with (data_dir() / "market/binance_perp_1h/BTCUSDT_1h.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            ts = _ms(row["Date"])
-            if ts >= start_ms:
-                out.append(PricePoint(ts, Decimal(row["Close"])))
-                if len(out) == hours:
-                    break
-    return out
 
 
 if __name__ == "__main__":

@@ -77,23 +77,27 @@ def _ms(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def load_path(opts: DemoOptions) -> list[PricePoint]:
-    """`hours` hourly closes of Binance ETHUSDT perp from `start` (real data)."""
-    path = data_dir() / "market/binance_perp_1h/ETHUSDT_1h.csv"
+def load_hourly(symbol_file: str, start_ms: int, hours: int) -> list[PricePoint]:
+    """`hours` hourly closes of a Binance perp (`ETHUSDT_1h.csv`...) from `start_ms` (real data)."""
+    path = data_dir() / "market/binance_perp_1h" / symbol_file
     if not path.exists():
         raise InputError(f"market data {path} not found; set LPHEDGE_DATA_DIR")
-    start = _ms(opts.start + "T00:00:00+00:00")
     out: list[PricePoint] = []
     with path.open(newline="") as fh:
         for row in csv.DictReader(fh):
             ts = _ms(row["Date"])
-            if ts >= start:
+            if ts >= start_ms:
                 out.append(PricePoint(ts, Decimal(row["Close"])))
-                if len(out) == opts.hours:
+                if len(out) == hours:
                     break
     if len(out) < 2:
-        raise InputError(f"{path}: no hourly bars from {opts.start}")
+        raise InputError(f"{path}: fewer than 2 hourly bars from {start_ms} ms")
     return out
+
+
+def load_path(opts: DemoOptions) -> list[PricePoint]:
+    """The demo's ETH path: Binance ETHUSDT perp hourly closes from `opts.start`."""
+    return load_hourly("ETHUSDT_1h.csv", _ms(opts.start + "T00:00:00+00:00"), opts.hours)
 
 
 def load_funding() -> tuple[list[int], list[Decimal]]:
