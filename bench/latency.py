@@ -20,11 +20,11 @@ from typing import Any
 from bench.chain_read import mint_positions
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.demo import ETHUSDT, DemoOptions, load_hourly, load_path
+from bot.demo import DemoOptions, load_hourly, load_path
 from bot.devchain.anvil import Anvil
 from bot.devchain.deploy import DevChain
 from bot.devchain.world import deploy_world
-from bot.domain.market import Instrument
+from bot.domain.market import BINANCE_ETHUSDT, Instrument
 from bot.domain.orders import OrderAck, OrderIntent, Side
 from bot.venues.replay_market import PricePoint, ReplayMarketData
 from bot.wiring import runtime
@@ -84,7 +84,7 @@ async def measure(
     with tempfile.TemporaryDirectory() as tmp:
         clock = FixedClock(series["ETH/USDT:USDT"][0].ts_ms)
         market = ReplayMarketData(
-            series, {"ETH/USDT:USDT": ETHUSDT, "BTC/USDT:USDT": BTCUSDT}, clock
+            series, {"ETH/USDT:USDT": BINANCE_ETHUSDT, "BTC/USDT:USDT": BTCUSDT}, clock
         )
         rt = runtime(settings(url, npm, ids, Path(tmp) / "l.db"), clock=clock, market=market)
         watch = Stopwatch(rt.venue)

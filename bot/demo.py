@@ -32,7 +32,7 @@ from bot.devchain.deploy import (
     deploy_token_on_side,
     sqrt_price_x96,
 )
-from bot.domain.market import Instrument
+from bot.domain.market import BINANCE_ETHUSDT
 from bot.errors import InputError
 from bot.venues.replay_market import PricePoint, ReplayMarketData
 from bot.wiring import Runtime, runtime
@@ -40,18 +40,6 @@ from bot.wiring import Runtime, runtime
 SYMBOL = "ETH/USDT:USDT"
 FEE = 500
 SPACING = 10
-# Binance USDⓈ-M ETHUSDT filters: step 0.001 ETH, tick 0.01, min notional 20 USDT; VIP0 fees.
-ETHUSDT = Instrument(
-    venue="paper",
-    symbol=SYMBOL,
-    asset="ETH",
-    amount_step=Decimal("0.001"),
-    price_step=Decimal("0.01"),
-    min_amount=Decimal("0.001"),
-    min_cost=Decimal(20),
-    taker_fee=Decimal("0.0005"),
-    maker_fee=Decimal("0.0002"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +216,7 @@ async def run_demo(opts: DemoOptions, progress: Progress | None = None) -> dict[
     with Anvil(extra_args=("--timestamp", str(first_s - 3600))) as node:
         dc = deploy(node.url, opts, path[0].price)
         clock = FixedClock(path[0].ts_ms)
-        market = ReplayMarketData({SYMBOL: path}, {SYMBOL: ETHUSDT}, clock)
+        market = ReplayMarketData({SYMBOL: path}, {SYMBOL: BINANCE_ETHUSDT}, clock)
         rt = runtime(
             demo_settings(node.url, dc, opts, f"sqlite:///{db}"), clock=clock, market=market
         )

@@ -11,7 +11,7 @@ position's value at window open.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from bot.backtest.data import F64, FundingSeries, PoolBars, PriceSeries
 from bot.backtest.lp import LpRange, amount_base, gamma, open_position, value
 from bot.domain.lp import AssetExposure, ExposureBook
-from bot.domain.market import Instrument, MarketSnapshot, Quote
+from bot.domain.market import BINANCE_ETHUSDT, Instrument, MarketSnapshot, Quote
 from bot.domain.orders import OrderIntent
 from bot.hedge.planner import filled_base, plan
 from strategies.base import (
@@ -36,17 +36,8 @@ L_RAW_PER_L = 1e12  # sqrt(1e6 USDC units * 1e18 WETH units): human -> pool raw 
 
 
 def binance_eth_perp(fee_bps: float = 5.0) -> Instrument:
-    """Binance USD-M ETHUSDT perpetual: step and min qty 0.001 ETH, min notional 20 USDT."""
-    return Instrument(
-        venue="binanceusdm",
-        symbol="ETH/USDT:USDT",
-        asset="ETH",
-        contract_size=Decimal(1),
-        amount_step=Decimal("0.001"),
-        min_amount=Decimal("0.001"),
-        min_cost=Decimal(20),
-        taker_fee=to_decimal(fee_bps / 1e4, 8),
-    )
+    """Binance USD-M ETHUSDT perpetual, paying `fee_bps` per trade."""
+    return replace(BINANCE_ETHUSDT, taker_fee=to_decimal(fee_bps / 1e4, 8))
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,21 @@ class Instrument:
     option_type: OptionType | None = None
 
 
+BINANCE_ETHUSDT = Instrument(
+    venue="binanceusdm",
+    symbol="ETH/USDT:USDT",
+    asset="ETH",
+    amount_step=Decimal("0.001"),
+    price_step=Decimal("0.01"),
+    min_amount=Decimal("0.001"),
+    min_cost=Decimal(20),
+    taker_fee=Decimal("0.0005"),
+    maker_fee=Decimal("0.0002"),
+)
+"""Binance USDⓈ-M ETHUSDT perp filters (step 0.001 ETH, tick 0.01, min notional 20 USDT) and
+VIP0 fees: the market offline runs (demo, backtest, tests) trade against."""
+
+
 @dataclass(frozen=True, slots=True)
 class BookLevel:
     price: Decimal

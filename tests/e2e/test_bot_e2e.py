@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FixedClock
-from bot.demo import ETHUSDT, SYMBOL, DemoChain, DemoOptions, demo_settings, deploy, load_path
+from bot.demo import SYMBOL, DemoChain, DemoOptions, demo_settings, deploy, load_path
 from bot.devchain.anvil import Anvil
 from bot.domain import events as ev
+from bot.domain.market import BINANCE_ETHUSDT
 from bot.venues.replay_market import PricePoint, ReplayMarketData
 from bot.wiring import Runtime, runtime
 
@@ -54,7 +55,7 @@ async def _bot(
 ) -> Bot:
     dc = chain or deploy(node.url, OPTS, path[0].price)
     clock = FixedClock(path[0].ts_ms)
-    market = ReplayMarketData({SYMBOL: path}, {SYMBOL: ETHUSDT}, clock)
+    market = ReplayMarketData({SYMBOL: path}, {SYMBOL: BINANCE_ETHUSDT}, clock)
     db = db or tmp / "ledger.db"
     settings = demo_settings(node.url, dc, OPTS, f"sqlite:///{db}")
     settings = settings.model_copy(

@@ -5,13 +5,14 @@ of real ETHUSDT 1 m closes sharing the ledger."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from bot.clock import FixedClock
-from bot.domain.market import Instrument
+from bot.domain.market import BINANCE_ETHUSDT, Instrument
 from bot.execution import ExecutionPolicy
 from bot.ledger.store import Ledger
 from bot.venues.ccxt_venue import CcxtVenue
@@ -59,18 +60,7 @@ async def ccxt_venue(emulator: Emulator, clock: FixedClock) -> AsyncIterator[Ccx
 
 
 def eth_instrument() -> Instrument:
-    return Instrument(
-        venue="paper",
-        symbol=ETH,
-        asset="ETH",
-        amount_step=Decimal("0.001"),
-        price_step=Decimal("0.01"),
-        min_amount=Decimal("0.001"),
-        min_cost=Decimal(20),
-        settle="USDT",
-        taker_fee=Decimal("0.0005"),
-        maker_fee=Decimal("0.0002"),
-    )
+    return replace(BINANCE_ETHUSDT, venue="paper")
 
 
 @pytest.fixture

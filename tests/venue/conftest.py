@@ -3,9 +3,8 @@ on a replay of real Binance ETHUSDT 1 m closes with a ledger on SQLite."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,20 +12,17 @@ import ccxt.async_support as ccxt_async
 import pytest
 from pydantic import SecretStr
 
+from bot.clock import FixedClock
+from bot.domain.market import BINANCE_ETHUSDT, Instrument
+from bot.ledger.store import Ledger
+from bot.ports import Venue
+from bot.venues.ccxt_venue import CcxtVenue
+from bot.venues.paper import PaperVenue
+from bot.venues.replay_market import PricePoint, ReplayMarketData, load_closes
+from tests.support.emulator import Account, Binance, Emulator
+from tests.support.emulator.bybit import Bybit, bybit_markets
+
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # tests/ is not a package; the emulator lives in tests/support
-    sys.path.insert(0, str(ROOT))
-
-from bot.clock import FixedClock  # noqa: E402
-from bot.domain.market import Instrument  # noqa: E402
-from bot.ledger.store import Ledger  # noqa: E402
-from bot.ports import Venue  # noqa: E402
-from bot.venues.ccxt_venue import CcxtVenue  # noqa: E402
-from bot.venues.paper import PaperVenue  # noqa: E402
-from bot.venues.replay_market import PricePoint, ReplayMarketData, load_closes  # noqa: E402
-from tests.support.emulator import Account, Binance, Emulator  # noqa: E402
-from tests.support.emulator.bybit import Bybit, bybit_markets  # noqa: E402
-
 API_KEY = "vmK3yTestApiKey0123456789abcdefAPIKEYxyz"
 API_SECRET = "sEcR3tTestSecret9876543210fedcbaSECRETzz"
 ETH = "ETH/USDT:USDT"
@@ -43,18 +39,7 @@ def eth_series() -> list[PricePoint]:
 
 def eth_instrument(venue: str = "paper") -> Instrument:
     """Binance's ETHUSDT perp as ccxt describes it (step 0.001, min notional 20 USDT)."""
-    return Instrument(
-        venue=venue,
-        symbol=ETH,
-        asset="ETH",
-        amount_step=Decimal("0.001"),
-        price_step=Decimal("0.01"),
-        min_amount=Decimal("0.001"),
-        min_cost=Decimal(20),
-        settle="USDT",
-        taker_fee=Decimal("0.0005"),
-        maker_fee=Decimal("0.0002"),
-    )
+    return replace(BINANCE_ETHUSDT, venue=venue)
 
 
 @pytest.fixture
