@@ -24,7 +24,7 @@ from bot.domain.orders import HedgePosition, HedgeTarget, OrderAck, OrderIntent
 from bot.errors import LphedgeError, NeedsOperator
 from bot.hedge import planner
 from bot.hedge.risk import RiskInputs, RiskLimits, Verdict, check
-from bot.operator import OperatorState, operator_state
+from bot.operator import OperatorState, OperatorWatch
 from bot.ports import Clock, LedgerReader, LedgerWriter, MarketData, PositionSource, Venue
 from strategies.base import HedgeStrategy, StrategyContext, StrategyState
 
@@ -85,6 +85,7 @@ class Engine:
         self.p = parts
         self._lock = asyncio.Lock()
         self._state = self._restore_state()
+        self._operator = OperatorWatch()
         self._stop = asyncio.Event()
         self._instruments: dict[str, Instrument] = {}
         self._day_start: tuple[int, Decimal] | None = None
@@ -104,10 +105,10 @@ class Engine:
         return self.p.ledger.append(kind, body, ts_ms=self.p.clock.now_ms(), run_id=self.p.run_id)
 
     def _restore_state(self) -> StrategyState:
-        last = self.p.ledger.events([STRATEGY_STATE])
-        if not last:
+        last = self.p.ledger.last(STRATEGY_STATE)
+        if last is None:
             return StrategyState()
-        data = last[-1].payload.get("state", {})
+        data = last.payload.get("state", {})
         return StrategyState.from_json(data if isinstance(data, Mapping) else {})
 
     async def _timed(self, what: str, aw: Awaitable[T]) -> T:
@@ -167,7 +168,7 @@ class Engine:
         book = exposure.book(chain, self.p.assets, market.prices)
         self._record_tick(chain, book, market, hedges)
         hedge_by_asset = _hedge_by_asset(hedges)
-        op = operator_state(self.p.ledger)
+        op = self._operator.current(self.p.ledger)
         targets = self._targets(now, book, hedge_by_asset, market, instruments, op)
         plan_id = f"{self.p.run_id[:8]}-{chain.block_number}-{now}"
         plan = planner.plan(targets, hedge_by_asset, instruments, dict(market.prices), plan_id)

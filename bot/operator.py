@@ -6,9 +6,10 @@ kill switch works across processes and machines that share the ledger, and is au
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain import events as ev
+from bot.domain.orders import LedgerEvent
 from bot.ports import LedgerReader
 
 OPERATOR = "operator"
@@ -20,17 +21,32 @@ class OperatorState:
     flatten: bool = False
 
 
+def _apply(state: OperatorState, event: LedgerEvent) -> OperatorState:
+    if event.payload.get("source") != OPERATOR:
+        return state
+    if event.kind == ev.RESUME:
+        return OperatorState()
+    return OperatorState(
+        halted=str(event.payload.get("reason") or "operator halt"),
+        flatten=bool(event.payload.get("flatten")),
+    )
+
+
 def operator_state(ledger: LedgerReader) -> OperatorState:
     """The state set by the last operator HALT or RESUME (guard halts do not persist)."""
-    state = OperatorState()
-    for event in ledger.events([ev.HALT, ev.RESUME]):
-        if event.payload.get("source") != OPERATOR:
-            continue
-        if event.kind == ev.RESUME:
-            state = OperatorState()
-        else:
-            state = OperatorState(
-                halted=str(event.payload.get("reason") or "operator halt"),
-                flatten=bool(event.payload.get("flatten")),
-            )
-    return state
+    return OperatorWatch().current(ledger)
+
+
+@dataclass
+class OperatorWatch:
+    """Follows operator commands incrementally: each tick reads only the events since the
+    last one it saw, so the cost does not grow with the ledger (guards append HALTs too)."""
+
+    state: OperatorState = field(default_factory=OperatorState)
+    seen_seq: int = 0
+
+    def current(self, ledger: LedgerReader) -> OperatorState:
+        for event in ledger.events([ev.HALT, ev.RESUME], since_seq=self.seen_seq):
+            self.state = _apply(self.state, event)
+            self.seen_seq = event.seq
+        return self.state

@@ -45,17 +45,16 @@ def open_orders(ledger: LedgerReader) -> list[dict[str, Any]]:
 
 
 def status_data(ledger: LedgerReader, now_ms: int) -> dict[str, Any]:
-    ticks = ledger.events([ev.TICK])
-    last = ticks[-1] if ticks else None
+    last = ledger.last(ev.TICK)
     op = operator_state(ledger)
-    halts = ledger.events([ev.HALT])
+    last_halt = ledger.last(ev.HALT)
     data: dict[str, Any] = {
         "last_tick_age_s": None if last is None else round((now_ms - last.ts_ms) / 1000, 1),
         "block": None if last is None else last.payload.get("block"),
         "assets": [],
         "halted": op.halted,
         "flatten": op.flatten,
-        "last_guard_halt": halts[-1].payload.get("reason") if halts else None,
+        "last_guard_halt": last_halt.payload.get("reason") if last_halt else None,
         "open_orders": open_orders(ledger),
     }
     if last is not None:

@@ -52,6 +52,9 @@ class MemoryLedger:
             and (until_ms is None or e.ts_ms < until_ms)
         ]
 
+    def last(self, kind: str) -> LedgerEvent | None:
+        return next((e for e in reversed(self.rows) if e.kind == kind), None)
+
 
 def tick(
     block: int,
