@@ -9,11 +9,10 @@ from __future__ import annotations
 import bisect
 import csv
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from math import floor, log
 from pathlib import Path
@@ -259,11 +258,3 @@ async def _replay(
             note = f"ETH {point.price:.2f}" + (f" -> hedge {hedge:.3f} ETH" if sent else "")
             progress(i + 1, len(path), note)
     return orders
-
-
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def stamp(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")

@@ -160,14 +160,14 @@ class Engine:
         if isinstance(market, BaseException) or isinstance(hedges, BaseException):
             failed = market if isinstance(market, BaseException) else hedges
             book = exposure.book(chain, self.p.assets)
-            self._record_tick(chain, book, None, [])
+            self._record_tick(chain, book, None, {})
             halt = f"venue unavailable: {failed}"
             self._append(ev.HALT, ev.Halt(halt, "guard"))
             return TickResult(chain.block_number, book, (), (), Verdict((), halt=halt), ())
         instruments = await self._instruments_for()
         book = exposure.book(chain, self.p.assets, market.prices)
-        self._record_tick(chain, book, market, hedges)
         hedge_by_asset = _hedge_by_asset(hedges)
+        self._record_tick(chain, book, market, hedge_by_asset)
         op = self._operator.current(self.p.ledger)
         targets = self._targets(now, book, hedge_by_asset, market, instruments, op)
         plan_id = f"{self.p.run_id[:8]}-{chain.block_number}-{now}"
@@ -251,10 +251,9 @@ class Engine:
         chain: ChainSnapshot,
         book: ExposureBook,
         market: MarketSnapshot | None,
-        hedges: list[HedgePosition],
+        hedge_by_asset: Mapping[str, Decimal],
     ) -> None:
         prices = dict(market.prices) if market else {}
-        hedge_by_asset = _hedge_by_asset(hedges)
         rows = tuple(
             ev.PositionRow(
                 e.position_id,
