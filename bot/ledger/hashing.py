@@ -74,12 +74,14 @@ def decimal_text(value: Decimal) -> str:
 
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, ASCII: the one byte form that is hashed and stored."""
+    return canonical_dumps(to_json_value(value))
+
+
+def canonical_dumps(json_value: Any) -> str:
+    """`canonical_json` of a value that is JSON already (what `to_json_value` returned):
+    the same bytes without walking the value a second time."""
     return json.dumps(
-        to_json_value(value),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-        allow_nan=False,
+        json_value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
     )
 
 
@@ -91,17 +93,20 @@ def event_hash(
     kind: str,
     payload: Mapping[str, Any],
     prev_hash: str,
+    payload_json: str | None = None,
 ) -> str:
-    """sha256 hex over the canonical JSON of the event's fields and its predecessor's hash."""
-    body = canonical_json(
-        {
-            "seq": seq,
-            "ts_ms": ts_ms,
-            "run_id": run_id,
-            "kind": kind,
-            "payload": payload,
-            "prev_hash": prev_hash,
-        }
+    """sha256 hex over the canonical JSON of the event's fields and its predecessor's hash.
+
+    `payload_json`, when the caller has it, is `canonical_json(payload)`: spliced in where
+    the payload goes (keys sort as kind, payload, prev_hash, run_id, seq, ts_ms), so a large
+    payload is not serialised twice; the bytes hashed are the same."""
+    if payload_json is None:
+        payload_json = canonical_json(payload)
+    head = canonical_dumps
+    body = (
+        f'{{"kind":{head(kind)},"payload":{payload_json},"prev_hash":{head(prev_hash)},'
+        f'"run_id":{head(run_id)},"seq":{head(to_json_value(seq))},'
+        f'"ts_ms":{head(to_json_value(ts_ms))}}}'
     )
     return hashlib.sha256(body.encode("ascii")).hexdigest()
 

@@ -23,7 +23,7 @@ from bot.domain.orders import LedgerEvent
 from bot.errors import InputError
 from bot.ledger import migrate
 from bot.ledger.db import WRITE_OPTION, LedgerUrl, create_ledger_engine, parse_url
-from bot.ledger.hashing import GENESIS_HASH, canonical_json, event_hash, to_json_value
+from bot.ledger.hashing import GENESIS_HASH, canonical_dumps, event_hash, to_json_value
 from bot.ledger.kinds import EventHead, payload_of, typed_row
 from bot.ledger.locks import postgres_writer_lock, sqlite_writer_lock
 from bot.ledger.models import Base, LedgerEventRow
@@ -136,12 +136,13 @@ class Ledger:
         if isinstance(ts_ms, bool) or not isinstance(ts_ms, int) or ts_ms < 0:
             raise InputError(f"ledger append {kind}: ts_ms {ts_ms!r} must be an int >= 0")
         run_id = None if run_id is None else redact(run_id)
-        body = payload_of(canonical_json(_redacted(to_json_value(dict(payload)))))
+        text = canonical_dumps(_redacted(to_json_value(dict(payload))))
+        body = payload_of(text)
         typed = typed_row(EventHead(kind, ts_ms, run_id), body)
         with self._append_lock:
             try:
                 with self._write() as conn:
-                    return self._insert(conn, kind, body, ts_ms, run_id, typed)
+                    return self._insert(conn, kind, body, text, ts_ms, run_id, typed)
             except IntegrityError as exc:
                 raise InputError(
                     f"ledger {kind}: refused, a row with the same unique key is already "
@@ -153,6 +154,7 @@ class Ledger:
         conn: Connection,
         kind: str,
         body: dict[str, Any],
+        text: str,
         ts_ms: int,
         run_id: str | None,
         typed: tuple[type[Base], dict[str, Any]] | None,
@@ -162,7 +164,13 @@ class Ledger:
         ).first()
         seq, prev_hash = (tip.seq + 1, tip.hash) if tip else (1, GENESIS_HASH)
         digest = event_hash(
-            seq=seq, ts_ms=ts_ms, run_id=run_id, kind=kind, payload=body, prev_hash=prev_hash
+            seq=seq,
+            ts_ms=ts_ms,
+            run_id=run_id,
+            kind=kind,
+            payload=body,
+            prev_hash=prev_hash,
+            payload_json=text,
         )
         conn.execute(
             insert(_EVENTS).values(
@@ -170,7 +178,7 @@ class Ledger:
                 ts_ms=ts_ms,
                 run_id=run_id,
                 kind=kind,
-                payload=canonical_json(body),
+                payload=text,
                 prev_hash=prev_hash,
                 hash=digest,
             )

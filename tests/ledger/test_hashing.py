@@ -54,3 +54,32 @@ def test_event_hash_is_sha256_of_the_documented_body() -> None:
     )
     assert digest == hashlib.sha256(body.encode()).hexdigest()
     assert digest == "69dc39fbac5b9e6058d4e72045bce9cc745b78132f433619bf3e025beefc8037"
+
+
+def test_a_precomputed_payload_text_hashes_the_same_bytes() -> None:
+    """The store passes the payload text it already made; the hash must not change."""
+    payload = {"rows": [{"b": "2", "a": 1}] * 3, "big": str(2**60)}
+    for run_id in ("r1", None):
+        plain = event_hash(
+            seq=9, ts_ms=5, run_id=run_id, kind="tick", payload=payload, prev_hash="ab"
+        )
+        spliced = event_hash(
+            seq=9,
+            ts_ms=5,
+            run_id=run_id,
+            kind="tick",
+            payload=payload,
+            prev_hash="ab",
+            payload_json=canonical_json(payload),
+        )
+        full = canonical_json(
+            {
+                "seq": 9,
+                "ts_ms": 5,
+                "run_id": run_id,
+                "kind": "tick",
+                "payload": payload,
+                "prev_hash": "ab",
+            }
+        )
+        assert plain == spliced == hashlib.sha256(full.encode()).hexdigest()
