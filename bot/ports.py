@@ -42,6 +42,12 @@ class MarketData(Protocol):
 
     async def order_book(self, symbol: str, depth: int = 20) -> OrderBook: ...
 
+    async def option_chain(self, asset: str) -> Mapping[str, Instrument]:
+        """Listed, unexpired options on `asset` (kind OPTION) keyed by venue symbol;
+        empty when the venue lists none. Their quotes (mark, implied vol, greeks) come
+        from `snapshot` like any other symbol."""
+        ...
+
 
 class Venue(Protocol):
     """Where hedges are held and orders are placed: a real exchange or the paper venue."""

@@ -60,7 +60,8 @@ class AssetState:
     """What a strategy remembers about one asset between ticks.
 
     `variance_per_s` is an EWMA of squared log returns per second (volatility estimate),
-    updated from `last_price` / `last_price_ms`.
+    updated from `last_price` / `last_price_ms`; `first_price_ms` when it started (how much
+    history the estimate has).
     """
 
     last_rebalance_ms: int | None = None
@@ -68,6 +69,7 @@ class AssetState:
     last_price: float | None = None
     last_price_ms: int | None = None
     variance_per_s: float | None = None
+    first_price_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class StrategyState:
                 "last_price": st.last_price,
                 "last_price_ms": st.last_price_ms,
                 "variance_per_s": st.variance_per_s,
+                "first_price_ms": st.first_price_ms,
             }
         return out
 
@@ -108,6 +111,7 @@ class StrategyState:
                 last_price=raw.get("last_price"),
                 last_price_ms=raw.get("last_price_ms"),
                 variance_per_s=raw.get("variance_per_s"),
+                first_price_ms=raw.get("first_price_ms"),
             )
         return cls(assets)
 
@@ -133,6 +137,9 @@ class Decision:
 
     targets: tuple[HedgeTarget, ...]
     state: StrategyState
+    options: tuple[HedgeTarget, ...] = ()
+    """Wanted totals in option symbols (signed base units, long > 0): the engine plans
+    them like perp targets, keyed by symbol instead of asset."""
 
 
 class HedgeStrategy(Protocol):
@@ -170,7 +177,7 @@ class AssetView:
 def hedged_assets(ctx: StrategyContext) -> list[str]:
     """Assets with exposure or an open hedge (a hedge without exposure must be closed)."""
     names = {a for a in ctx.exposure.assets if a != USD}
-    names.update(a for a, h in ctx.hedges.items() if h != 0)
+    names.update(a for a, h in ctx.hedges.items() if h != 0 and "/" not in a)  # not options
     return sorted(names)
 
 
@@ -232,7 +239,9 @@ def update_volatility(
     state: AssetState, price: float, now_ms: int, halflife_s: float
 ) -> AssetState:
     """Fold the return since the last seen price into the EWMA variance per second."""
-    if state.last_price is None or state.last_price_ms is None or now_ms <= state.last_price_ms:
+    if state.last_price is None or state.last_price_ms is None:
+        return replace(state, last_price=price, last_price_ms=now_ms, first_price_ms=now_ms)
+    if now_ms <= state.last_price_ms:
         return replace(state, last_price=price, last_price_ms=now_ms)
     dt_s = (now_ms - state.last_price_ms) / 1000.0
     r2_per_s = math.log(price / state.last_price) ** 2 / dt_s

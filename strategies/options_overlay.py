@@ -1,211 +1,285 @@
-"""`options_overlay`: buy back the LP's gamma with options; perps take the net delta.
+"""`options_overlay`: buy back the LP's convexity with an option strip; perps take the rest.
 
-Held options come in `ctx.hedges` keyed by their option symbol (signed base units; the
-symbol's `Instrument` in `ctx.market.instruments` has kind OPTION); perps stay keyed by the
-asset. Options are bought at the range bounds and the money (`OptionChain.legs_for_range`)
-for the listed expiry at least `horizon` away, sized (`bot.options.sizing`) so their gamma
-averaged over the horizon is >= `gamma_fraction` x the LP's |gamma| across the range; held
-until `roll_before` ahead of expiry, then rolled. Perps alone when options are dear: the
-mean implied vol above `max_iv_to_rv` x realised vol (EWMA, kept in state). Returns an
-`OverlayDecision`: perp `HedgeTarget`s plus `OptionTarget`s (total wanted per option symbol).
+Why a strip: an LP's value is a function of the price alone, so a strip of puts and calls
+weighted by the LP's |gamma| at each strike (`bot.options.strip`) turns LP + strip into a
+line at expiry. The perp then holds minus the book's delta *at expiry* (LP delta plus each
+option's intrinsic delta): counting the options' current Black-76 delta instead would trade
+away the gamma we paid for (the backtest measures both; see docs/benchmarks.md).
+
+How much: `gamma_fraction` of the LP's convexity when options are priced at the vol the
+market realises, scaled by (realised / implied)**2 (what perps lose to gamma against what
+options charge for it), capped at `max_fraction`; perps alone below `min_fraction`, with the
+reason recorded. Implied vol comes from the option quotes (else `ctx.market.volatility`);
+realised vol from the strategy's own EWMA of prices once it holds `vol_halflife` of history
+(else `ctx.market.volatility` again, so a fresh start buys the plain `gamma_fraction`).
+
+Which expiry: the nearest one at least `horizon + roll_before` away unless a
+later one is cheaper per unit of gamma over the horizon by more than `expiry_switch`. Held
+options are left alone until `roll_before` ahead of expiry, then closed and a new strip
+bought; they are closed when no LP position on the asset remains.
+
+Held options come in `ctx.hedges` keyed by option symbol (signed base units), perps keyed by
+asset; option instruments and quotes in `ctx.market`. Returns perp `HedgeTarget`s in
+`targets` and option `HedgeTarget`s in `options` (only the options to change).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
 from typing import ClassVar
 
 import numpy as np
 
-from bot.domain.market import Instrument, InstrumentKind, OptionType
+from bot.domain.lp import PositionExposure
+from bot.domain.market import USD, Instrument, InstrumentKind, OptionType
 from bot.domain.orders import HedgeTarget
-from bot.options.black76 import greeks
-from bot.options.sizing import horizon_gamma, lp_gamma_abs, size_for_gamma
+from bot.options.black76 import gamma_array
+from bot.options.black76 import price as b76_price
+from bot.options.strip import Convexity, Leg, buy_fraction, intrinsic_delta, strip
+from strategies.bands import band_rule
 from strategies.base import (
     SECONDS_PER_YEAR,
+    AssetState,
     Decision,
     Fraction,
     Seconds,
     StrategyContext,
     StrategyParams,
+    asset_view,
+    hedged_assets,
     to_decimal,
     update_volatility,
 )
 
 MS_PER_YEAR = SECONDS_PER_YEAR * 1000.0
-
-
-@dataclass(frozen=True, slots=True)
-class OptionTarget:
-    """The total wanted in one option, signed base units (long > 0), and why."""
-
-    asset: str
-    symbol: str
-    target_base: Decimal
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class OverlayDecision(Decision):
-    options: tuple[OptionTarget, ...] = ()
+GAMMA_STEPS = 32
 
 
 class OptionsOverlayParams(StrategyParams):
-    """`gamma_fraction` of LP |gamma| to buy; `horizon` min time to expiry when buying;
-    `roll_before` close this long before expiry; `max_iv_to_rv` perps alone above it."""
+    """`gamma_fraction` of the LP's convexity to buy when implied = realised vol, capped at
+    `max_fraction`, none below `min_fraction`; `horizon` how long a strip is meant to be
+    held; `roll_before` close this long before expiry; `expiry_switch` how much cheaper
+    per gamma a later expiry must be to be chosen; `vol_halflife` of the realised-vol EWMA;
+    `band_rel` / `band_abs` the perp's band around its target (relative to the LP delta /
+    base units); `min_notional_usd` the smallest perp trade."""
 
-    gamma_fraction: Fraction = 0.5
+    gamma_fraction: Fraction = 0.75
+    max_fraction: Fraction = 1.0
+    min_fraction: Fraction = 0.05
     horizon: Seconds = 7 * 86400.0
-    roll_before: Seconds = 86400.0
-    max_iv_to_rv: float = 1.5
-    vol_halflife: Seconds = 3 * 86400.0
-    grid_points: int = 41
+    roll_before: Seconds = 2 * 86400.0
+    expiry_switch: Fraction = 0.1
+    vol_halflife: Seconds = 86400.0
+    band_rel: Fraction = 0.05
+    band_abs: float = 0.0
+    min_notional_usd: float = 0.0
 
 
-def _options_of(ctx: StrategyContext, asset: str) -> list[Instrument]:
-    return [
-        i
-        for i in ctx.market.instruments.values()
-        if i.kind is InstrumentKind.OPTION and i.asset == asset and i.expiry_ms is not None
-    ]
-
-
-def _iv(ctx: StrategyContext, inst: Instrument, fallback: float) -> float:
-    quote = ctx.market.quotes.get(inst.symbol)
-    if quote is not None and quote.implied_vol is not None:
-        return float(quote.implied_vol)
-    return fallback
+def _convexity(positions: Sequence[PositionExposure], asset: str) -> Convexity | None:
+    """Liquidity and bounds of the asset's USD-quoted concentrated positions: from gamma in
+    range, else from the amounts (all base below the range, all quote above)."""
+    liq: list[float] = []
+    lows: list[float] = []
+    highs: list[float] = []
+    for x in positions:
+        if x.base != asset or x.quote != USD or x.price_lower is None or x.price_upper is None:
+            continue
+        lo, hi, p = float(x.price_lower), float(x.price_upper), float(x.price)
+        if not 0 < lo < hi or not math.isfinite(hi):
+            continue
+        if x.in_range and x.gamma < 0:
+            L = -2.0 * x.gamma * p**1.5
+        elif p <= lo:
+            L = float(x.delta) / (1 / math.sqrt(lo) - 1 / math.sqrt(hi))
+        else:
+            L = float(x.value) / (math.sqrt(hi) - math.sqrt(lo))
+        if L > 0:
+            liq.append(L)
+            lows.append(lo)
+            highs.append(hi)
+    return Convexity(tuple(liq), tuple(lows), tuple(highs)) if liq else None
 
 
 class OptionsOverlay:
-    """Static gamma overlay rolled before expiry, delta-hedged with perps every tick."""
+    """A strip of options for the LP's convexity, rolled before expiry; perps for the rest."""
 
     name: ClassVar[str] = "options_overlay"
     Params: ClassVar[type[StrategyParams]] = OptionsOverlayParams
+    uses_options: ClassVar[bool] = True
 
     def __init__(self, params: OptionsOverlayParams | None = None) -> None:
         self.params = params or OptionsOverlayParams()
 
-    def target(self, ctx: StrategyContext) -> OverlayDecision:
+    def target(self, ctx: StrategyContext) -> Decision:
         perps: list[HedgeTarget] = []
-        options: list[OptionTarget] = []
-        updates = {}
-        for asset in sorted(ctx.exposure.assets):
-            perp = ctx.instruments.get(asset)
-            if perp is None:
-                continue
-            price = float(ctx.market.price(asset))
-            st = update_volatility(ctx.state.of(asset), price, ctx.now_ms, self.params.vol_halflife)
+        options: list[HedgeTarget] = []
+        updates: dict[str, AssetState] = {}
+        for asset in self._assets(ctx):
+            view = asset_view(ctx, asset)
+            st = update_volatility(view.state, view.price, ctx.now_ms, self.params.vol_halflife)
+            rv = self._realised(ctx, asset, st)
+            held = self._held(ctx, asset)
+            changes, why = self._options(ctx, asset, view.price, rv, held)
+            options.extend(changes)
+            after = {**held, **{t.symbol: t.target_base for t in changes}}
+            opt_delta = self._expiry_delta(ctx.market.instruments, after, view.price)
+            ideal = -(view.lp_delta + to_decimal(opt_delta))
+            half = max(self.params.band_abs, self.params.band_rel * abs(float(view.lp_delta)))
+            band = (
+                f"band {ideal} +- {half:.6g} (LP delta {view.lp_delta}, options at expiry "
+                f"{opt_delta:.6g}); {why}"
+            )
+            view = replace(view, state=st)
+            target, st = band_rule(
+                view, ctx.now_ms, ideal, half, 0.0, self.params.min_notional_usd, band
+            )
+            perps.append(target)
             updates[asset] = st
-            rv = math.sqrt(st.variance_per_s * SECONDS_PER_YEAR) if st.variance_per_s else None
-            opts, why = self._options(ctx, asset, price, rv)
-            options.extend(opts)
-            perps.append(self._perp(ctx, asset, perp.symbol, price, opts, why))
-        return OverlayDecision(tuple(perps), ctx.state.with_assets(updates), tuple(options))
+        return Decision(tuple(perps), ctx.state.with_assets(updates), tuple(options))
 
-    def _held(self, ctx: StrategyContext, chain: Sequence[Instrument]) -> dict[str, Decimal]:
-        syms = {i.symbol for i in chain}
-        return {s: q for s, q in ctx.hedges.items() if s in syms and q != 0}
-
-    def _options(
-        self, ctx: StrategyContext, asset: str, price: float, rv: float | None
-    ) -> tuple[list[OptionTarget], str]:
-        chain = _options_of(ctx, asset)
-        held = self._held(ctx, chain)
-        by_sym = {i.symbol: i for i in chain}
-        roll_ms = self.params.roll_before * 1000
-        due = {s for s in held if (by_sym[s].expiry_ms or 0) - ctx.now_ms <= roll_ms}
-        if held and not due:
-            keep = [OptionTarget(asset, s, q, "hold overlay") for s, q in held.items()]
-            return keep, "options held"
-        closing = [OptionTarget(asset, s, Decimal(0), "roll: expiry near") for s in due]
-        new, why = self._buy(ctx, asset, price, rv, chain)
-        return closing + new, why
-
-    def _buy(
-        self,
-        ctx: StrategyContext,
-        asset: str,
-        price: float,
-        rv: float | None,
-        chain: Sequence[Instrument],
-    ) -> tuple[list[OptionTarget], str]:
-        p = self.params
-        lp = [x for x in ctx.exposure.positions if x.base == asset and x.in_range]
-        lp = [x for x in lp if x.price_lower is not None and x.price_upper is not None]
-        min_ms = p.horizon * 1000
-        expiries = sorted(
-            {e for i in chain if (e := i.expiry_ms) is not None and e - ctx.now_ms >= min_ms}
-        )
-        if not lp or not expiries or p.gamma_fraction <= 0:
-            return [], "perps alone: no in-range LP gamma or no option expiry beyond the horizon"
-        expiry = expiries[0]  # nearest beyond the horizon: least premium per gamma-time
-        lower = min(float(x.price_lower or 0) for x in lp)
-        upper = max(float(x.price_upper or 0) for x in lp)
-        legs = self._legs(chain, expiry, price, lower, upper)
-        fallback = ctx.market.volatility.get(asset) or rv or 0.0
-        vols = np.array([_iv(ctx, i, fallback) for i in legs])
-        if not np.all(vols > 0):
-            return [], "perps alone: no implied vol for the options"
-        iv = float(np.mean(vols))
-        if rv is not None and iv > p.max_iv_to_rv * rv:
-            return [], f"perps alone: implied {iv:.0%} > {p.max_iv_to_rv} x realised {rv:.0%}"
-        liq = np.array([-2.0 * x.gamma * float(x.price) ** 1.5 for x in lp])
-        lows = np.array([float(x.price_lower or 0) for x in lp])
-        highs = np.array([float(x.price_upper or 0) for x in lp])
-        grid = np.linspace(lower, upper, p.grid_points)
-        t = (expiry - ctx.now_ms) / MS_PER_YEAR
-        strikes = np.array([float(i.strike or 0) for i in legs])
-        g = horizon_gamma(
-            grid, strikes, vols, np.full(len(legs), t), min(p.horizon / SECONDS_PER_YEAR, t)
-        )
-        q = size_for_gamma(lp_gamma_abs(grid, liq, lows, highs), g, p.gamma_fraction)
-        why = f"buy gamma {p.gamma_fraction:.0%} of LP: iv {iv:.0%}, rv " + (
-            f"{rv:.0%}" if rv else "n/a"
-        )
-        return [
-            OptionTarget(asset, i.symbol, to_decimal(float(n), 4), why)
-            for i, n in zip(legs, q, strict=True)
-        ], why
+    def _realised(self, ctx: StrategyContext, asset: str, st: AssetState) -> float | None:
+        """Own EWMA once it has a half-life of history, else the market's estimate."""
+        seen_ms = ctx.now_ms - (st.first_price_ms or ctx.now_ms)
+        if st.variance_per_s is not None and seen_ms >= self.params.vol_halflife * 1000:
+            return math.sqrt(st.variance_per_s * SECONDS_PER_YEAR)
+        return ctx.market.volatility.get(asset)
 
     @staticmethod
-    def _legs(
-        chain: Sequence[Instrument], expiry: int, spot: float, lower: float, upper: float
-    ) -> list[Instrument]:
-        def near(strike: float, kind: OptionType) -> Instrument:
-            same = [i for i in chain if i.expiry_ms == expiry and i.option_type is kind]
-            return min(same, key=lambda i: abs(float(i.strike or 0) - strike))
+    def _assets(ctx: StrategyContext) -> list[str]:
+        """Assets with exposure, a perp or an option held (options keyed by symbol)."""
+        names = {a for a in hedged_assets(ctx) if a in ctx.instruments}
+        for sym, q in ctx.hedges.items():
+            inst = ctx.market.instruments.get(sym)
+            if q != 0 and inst is not None and inst.asset in ctx.instruments:
+                names.add(inst.asset)
+        return sorted(names)
 
-        picks = [
-            near(lower, OptionType.PUT),
-            near(spot, OptionType.CALL),
-            near(upper, OptionType.CALL),
-        ]
-        return list(dict.fromkeys(picks))
+    @staticmethod
+    def _held(ctx: StrategyContext, asset: str) -> dict[str, Decimal]:
+        out = {}
+        for sym, q in ctx.hedges.items():
+            inst = ctx.market.instruments.get(sym)
+            if q != 0 and inst and inst.kind is InstrumentKind.OPTION and inst.asset == asset:
+                out[sym] = q
+        return out
 
-    def _perp(
+    @staticmethod
+    def _expiry_delta(
+        instruments: Mapping[str, Instrument], held: Mapping[str, Decimal], spot: float
+    ) -> float:
+        total = 0.0
+        for sym, q in held.items():
+            inst = instruments.get(sym)
+            if inst is None or inst.strike is None or q == 0:
+                continue
+            call = inst.option_type is OptionType.CALL
+            total += float(q) * intrinsic_delta(float(inst.strike), call, spot)
+        return total
+
+    def _options(
         self,
         ctx: StrategyContext,
         asset: str,
-        symbol: str,
-        price: float,
-        opts: Sequence[OptionTarget],
-        why: str,
+        spot: float,
+        rv: float | None,
+        held: Mapping[str, Decimal],
+    ) -> tuple[list[HedgeTarget], str]:
+        p = self.params
+        insts = ctx.market.instruments
+        conv = _convexity(ctx.exposure.positions, asset)
+        if conv is None:
+            closing = [HedgeTarget(asset, s, Decimal(0), "close: no LP range left") for s in held]
+            return closing, "perps alone: no concentrated USD-quoted LP position"
+        roll_ms = p.roll_before * 1000
+        due = [s for s in held if (insts[s].expiry_ms or 0) - ctx.now_ms <= roll_ms]
+        if held and len(due) < len(held):
+            return [], f"holding {len(held)} options"
+        closing = [HedgeTarget(asset, s, Decimal(0), "roll: expiry near") for s in due]
+        legs, why = self._buy(ctx, asset, spot, rv, conv)
+        return closing + legs, why
+
+    def _buy(
+        self, ctx: StrategyContext, asset: str, spot: float, rv: float | None, conv: Convexity
+    ) -> tuple[list[HedgeTarget], str]:
+        p = self.params
+        chain = [
+            i
+            for i in ctx.market.instruments.values()
+            if i.kind is InstrumentKind.OPTION and i.asset == asset and i.expiry_ms is not None
+        ]
+        min_ms = ctx.now_ms + (p.horizon + p.roll_before) * 1000
+        expiries = sorted({e for i in chain if (e := i.expiry_ms) is not None and e >= min_ms})
+        if not expiries:
+            return [], "perps alone: no listed expiry beyond horizon + roll margin"
+        fallback = ctx.market.volatility.get(asset)
+        costs = {e: self._cost_per_gamma(ctx, chain, e, spot, fallback) for e in expiries}
+        priced = {e: c for e, c in costs.items() if c is not None}
+        if not priced:
+            return [], "perps alone: no implied vol for the options"
+        expiry = min(priced)  # nearest: its expiry matches the horizon the strip replicates
+        best = min(priced, key=lambda e: priced[e][0])
+        if priced[best][0] < priced[expiry][0] * (1 - p.expiry_switch):
+            expiry = best
+        iv = priced[expiry][1]
+        f = buy_fraction(p.gamma_fraction, p.max_fraction, iv, rv)
+        rv_text = f"{rv:.0%}" if rv else "n/a"
+        if f < p.min_fraction:
+            return [], f"perps alone: implied {iv:.0%} dear against realised {rv_text}"
+        by_strike = self._listed(chain, expiry, spot)
+        sample = next(iter(by_strike.values()))
+        unit_min = float(sample.min_amount * sample.contract_size)
+        unit_step = float(sample.amount_step * sample.contract_size)
+        legs = strip(sorted(by_strike), conv, spot, f, unit_min, unit_step)
+        why = (
+            f"strip of {len(legs)} legs, {f:.0%} of LP convexity (implied {iv:.0%}, "
+            f"realised {rv_text})"
+        )
+        return [self._target(asset, by_strike, leg, why) for leg in legs], why
+
+    @staticmethod
+    def _listed(chain: Sequence[Instrument], expiry: int, spot: float) -> dict[float, Instrument]:
+        """Per strike, the option the strip uses there: a put below spot, a call at or above."""
+        out: dict[float, Instrument] = {}
+        for i in chain:
+            if i.expiry_ms != expiry or i.strike is None:
+                continue
+            k = float(i.strike)
+            want = OptionType.CALL if k >= spot else OptionType.PUT
+            if i.option_type is want:
+                out[k] = i
+        return out
+
+    @staticmethod
+    def _target(
+        asset: str, by_strike: Mapping[float, Instrument], leg: Leg, why: str
     ) -> HedgeTarget:
-        insts: Mapping[str, Instrument] = ctx.market.instruments
-        opt_delta = 0.0
-        for o in opts:
-            inst = insts[o.symbol]
-            t = max((inst.expiry_ms or 0) - ctx.now_ms, 0) / MS_PER_YEAR
-            vol = _iv(ctx, inst, ctx.market.volatility.get(asset) or 0.8)
-            call = inst.option_type is OptionType.CALL
-            opt_delta += (
-                float(o.target_base) * greeks(price, float(inst.strike or 0), t, vol, call).delta
-            )
-        lp_delta = float(ctx.exposure.delta(asset))
-        target = to_decimal(-(lp_delta + opt_delta))
-        reason = f"perp = -(LP delta {lp_delta:.4g} + options delta {opt_delta:.4g}); {why}"
-        return HedgeTarget(asset, symbol, target, reason)
+        return HedgeTarget(asset, by_strike[leg.strike].symbol, to_decimal(leg.quantity, 6), why)
+
+    def _cost_per_gamma(
+        self,
+        ctx: StrategyContext,
+        chain: Sequence[Instrument],
+        expiry: int,
+        spot: float,
+        fallback: float | None,
+    ) -> tuple[float, float] | None:
+        """(premium decay over the horizon per unit of gamma, implied vol) of the option
+        nearest the money at this expiry."""
+        same = [i for i in chain if i.expiry_ms == expiry and i.strike is not None]
+        atm = min(same, key=lambda i: abs(float(i.strike or 0) - spot))
+        quote = ctx.market.quotes.get(atm.symbol)
+        iv = float(quote.implied_vol) if quote and quote.implied_vol else fallback
+        if not iv or iv <= 0:
+            return None
+        k = float(atm.strike or 0)
+        call = atm.option_type is OptionType.CALL
+        t = (expiry - ctx.now_ms) / MS_PER_YEAR
+        h = min(self.params.horizon / SECONDS_PER_YEAR, t)
+        decay = b76_price(spot, k, t, iv, call) - b76_price(spot, k, t - h, iv, call)
+        ages = (np.arange(GAMMA_STEPS) + 0.5) / GAMMA_STEPS * h  # midpoint rule over the horizon
+        n = np.ones(GAMMA_STEPS)
+        gamma = float(np.mean(gamma_array(spot * n, k * n, t - ages, iv * n)))
+        return (decay / gamma if gamma > 0 else math.inf), iv

@@ -9,6 +9,7 @@ import numpy as np
 
 from bot.backtest.data import FundingSeries, PoolBars, PriceSeries
 from bot.backtest.metrics import Summary, summarize
+from bot.backtest.options_market import OptionPricing
 from bot.backtest.runner import BacktestConfig, Coverage, run
 from strategies.base import split_prefixed
 from strategies.registry import build, strategy_class
@@ -25,6 +26,7 @@ SWEEPS: Mapping[str, tuple[str, tuple[str, ...]]] = {
     ),
     "delta_band": ("band_rel", ("0.02", "0.05", "0.1", "0.2", "0.3", "0.5")),
     "vol_band": ("risk_aversion", ("1", "2", "5", "10", "20", "50", "100", "300")),
+    "options_overlay": ("gamma_fraction", ("0", "0.25", "0.5", "0.75", "1")),
 }
 
 
@@ -37,9 +39,12 @@ class Inputs:
     pool: PoolBars | None = None
 
 
-def coverage(inputs: Inputs) -> Coverage | None:
-    """Keep only windows the funding file and the pool days fully cover."""
+def coverage(inputs: Inputs, options: OptionPricing | None = None) -> Coverage | None:
+    """Keep only windows the funding file, the pool days and DVOL fully cover (the same
+    windows for every strategy compared)."""
     checks: list[Coverage] = []
+    if options is not None:
+        checks.append(options.covers)
     funding, pool = inputs.funding, inputs.pool
     if funding is not None and len(funding.ts_ms):
         lo, hi = int(funding.ts_ms[0]), int(funding.ts_ms[-1]) + FUNDING_PERIOD_MS
@@ -62,10 +67,17 @@ def _day(day_index: int) -> str:
 
 
 def run_one(name: str, params: Sequence[str], cfg: BacktestConfig, inputs: Inputs) -> Summary:
+    strategy = build(name, params)
     results = run(
-        build(name, params), list(inputs.series), cfg, inputs.funding, inputs.pool, coverage(inputs)
+        strategy,
+        list(inputs.series),
+        cfg,
+        inputs.funding,
+        inputs.pool,
+        coverage(inputs, cfg.options),
     )
-    return summarize(results, inputs.funding is not None, inputs.pool is not None)
+    options = bool(getattr(strategy, "uses_options", False))
+    return summarize(results, inputs.funding is not None, inputs.pool is not None, options)
 
 
 def compare(

@@ -23,13 +23,16 @@ JSON_KEYS = (
     "trades_per_window",
     "lp_fees",
     "lvr",
+    "option_premium",
+    "option_pnl",
 )
 
 
 @dataclass(frozen=True)
 class Summary:
     """One strategy's figures. `funding` (received > 0) and `lp_fees` are None when the
-    run had no funding file / pool data."""
+    run had no funding file / pool data; `option_premium` (paid at mid) and `option_pnl`
+    (at mid, inside the hedged PnL) None when the strategy trades no options."""
 
     windows: int
     unhedged_std: float
@@ -40,13 +43,18 @@ class Summary:
     trades_per_window: float
     lp_fees: float | None
     lvr: float
+    option_premium: float | None = None
+    option_pnl: float | None = None
 
     def to_json(self) -> dict[str, float | int | None]:
         return asdict(self)
 
 
 def summarize(
-    results: Sequence[WindowResult], with_funding: bool = False, with_pool: bool = False
+    results: Sequence[WindowResult],
+    with_funding: bool = False,
+    with_pool: bool = False,
+    options: bool = False,
 ) -> Summary:
     if not results:
         nan = float("nan")
@@ -66,4 +74,6 @@ def summarize(
         trades_per_window=float(np.mean([r.trades for r in results])),
         lp_fees=float(np.mean([r.lp_fees for r in results])) if with_pool else None,
         lvr=float(np.mean([r.lvr for r in results])),
+        option_premium=float(np.mean([r.premium for r in results])) if options else None,
+        option_pnl=float(np.mean([r.option_pnl for r in results])) if options else None,
     )

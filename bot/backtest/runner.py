@@ -10,7 +10,7 @@ position's value at window open.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -18,9 +18,11 @@ import numpy as np
 
 from bot.backtest.data import F64, FundingSeries, PoolBars, PriceSeries
 from bot.backtest.lp import LpRange, amount_base, gamma, open_position, value
-from bot.domain.lp import AssetExposure, ExposureBook
-from bot.domain.market import BINANCE_ETHUSDT, Instrument, MarketSnapshot, Quote
+from bot.backtest.options_market import OptionBook, OptionPricing
+from bot.domain.lp import AssetExposure, ExposureBook, PositionExposure
+from bot.domain.market import BINANCE_ETHUSDT, USD, Instrument, MarketSnapshot, Quote
 from bot.domain.orders import OrderIntent
+from bot.errors import InputError
 from bot.hedge.planner import filled_base, plan
 from strategies.base import (
     SECONDS_PER_YEAR,
@@ -50,6 +52,7 @@ class BacktestConfig:
     position_usd: float = 100_000.0
     asset: str = "ETH"
     instrument: Instrument = field(default_factory=binance_eth_perp)
+    options: OptionPricing | None = None  # lists and prices options for strategies using them
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,14 @@ class WindowResult:
     trades: int
     lp_fees: float
     lvr: float
+    option_pnl: float = 0.0
+    premium: float = 0.0
 
     @property
     def hedged_pnl(self) -> float:
-        """LP plus hedge PnL, before trading costs, funding and LP fees."""
-        return self.lp_pnl + self.hedge_pnl
+        """LP plus perp and option PnL (options at mid), before trading costs, funding
+        and LP fees."""
+        return self.lp_pnl + self.hedge_pnl + self.option_pnl
 
 
 def window_bounds(ts_ms: np.ndarray, window_ms: int) -> list[tuple[int, int]]:
@@ -155,22 +161,58 @@ def _context(
     state: StrategyState,
     funding_rate: float,
     vol: float,
+    pos: LpRange,
+    options: OptionBook | None,
 ) -> StrategyContext:
     asset = cfg.asset
     exposure = AssetExposure(asset, to_decimal(delta), gamma_k, to_decimal(value_k, 2), 1)
     vols = {asset: vol} if vol == vol else {}
-    quotes = {}
+    quotes: Mapping[str, Quote] = {}
     if funding_rate == funding_rate:  # not NaN
         symbol = cfg.instrument.symbol
         rate = to_decimal(funding_rate, 8)
         quotes = {symbol: Quote(symbol, now_ms, price, funding_rate=rate)}
+    hedges: dict[str, Decimal] = {asset: hedge}
+    instruments: Mapping[str, Instrument] = {}
+    if options is not None:
+        quotes = options.quotes(now_ms, float(price), quotes)
+        hedges.update(options.held)
+        instruments = options.chain
     return StrategyContext(
         now_ms=now_ms,
-        exposure=ExposureBook(0, now_ms // 1000, {asset: exposure}),
-        hedges={asset: hedge},
-        market=MarketSnapshot(now_ms, {asset: price}, quotes, volatility=vols),
+        exposure=ExposureBook(
+            0, now_ms // 1000, {asset: exposure}, (_position(asset, pos, exposure, price),)
+        ),
+        hedges=hedges,
+        market=MarketSnapshot(now_ms, {asset: price}, quotes, instruments, vols),
         state=state,
         instruments={asset: cfg.instrument},
+    )
+
+
+def _position(asset: str, pos: LpRange, exp: AssetExposure, price: Decimal) -> PositionExposure:
+    """The window's LP position as the exposure book shows a real one (USD-quoted)."""
+    lower = None if pos.full_range else to_decimal(pos.price_lower, 6)
+    upper = None if pos.full_range else to_decimal(pos.price_upper, 6)
+    in_range = pos.full_range or pos.price_lower <= float(price) <= pos.price_upper
+    zero = Decimal(0)
+    return PositionExposure(
+        "backtest",
+        "",
+        asset,
+        USD,
+        in_range,
+        zero,
+        zero,
+        zero,
+        zero,
+        price,
+        exp.value_usd,
+        exp.delta,
+        exp.gamma,
+        {asset: exp.delta},
+        lower,
+        upper,
     )
 
 
@@ -197,15 +239,31 @@ def run_window(
     book = _Book()
     state = StrategyState()
     asset, inst = cfg.asset, cfg.instrument
+    options = _options(strategy, cfg, int(ts[0]), float(p[0]))
     hedge_pnl = funding_pnl = 0.0
     for k in range(len(p) - 1):
         now = int(ts[k])
         price = prices[k]
+        if options is not None:
+            options.settle(now, float(p[k]))
         ctx = _context(
-            cfg, now, deltas[k], gammas[k], values[k], price, book.hedge, state, known[k], vols[k]
+            cfg,
+            now,
+            deltas[k],
+            gammas[k],
+            values[k],
+            price,
+            book.hedge,
+            state,
+            known[k],
+            vols[k],
+            pos,
+            options,
         )
         decision = strategy.target(ctx)
         state = decision.state
+        if options is not None and decision.options:
+            options.trade(decision.options, now, float(p[k]))
         if any(t.act for t in decision.targets):
             planned = plan(
                 decision.targets, {asset: book.hedge}, {asset: inst}, {asset: price}, f"bt{now}"
@@ -215,17 +273,41 @@ def run_window(
         hedge_pnl += h * (p[k + 1] - p[k])
         funding_pnl -= h * p[k + 1] * paid[k]
     lvr = float(np.sum(0.5 * np.abs(gammas[:-1]) * np.diff(p) ** 2))
+    option_pnl = premium = option_cost = 0.0
+    option_trades = 0
+    if options is not None:
+        end, spot = int(ts[-1]), float(p[-1])
+        options.settle(end, spot)
+        option_pnl = options.cash + options.value(end, spot)
+        option_cost = options.cost + options.closing_cost(end, spot)
+        premium, option_trades = options.premium, options.trades
     return WindowResult(
         start_ms=int(ts[0]),
         end_ms=int(ts[-1]),
         lp_pnl=float(values[-1] - values[0]) / v0,
         hedge_pnl=float(hedge_pnl) / v0,
-        cost=book.cost_usd / v0,
+        cost=(book.cost_usd + option_cost) / v0,
         funding=float(funding_pnl) / v0,
-        trades=book.trades,
+        trades=book.trades + option_trades,
         lp_fees=pool_fees(pos, int(ts[0]), int(ts[-1]), pool) / v0,
         lvr=lvr / v0,
+        option_pnl=option_pnl / v0,
+        premium=premium / v0,
     )
+
+
+def _options(
+    strategy: HedgeStrategy, cfg: BacktestConfig, open_ms: int, price: float
+) -> OptionBook | None:
+    """A listed chain for the window when the strategy trades options."""
+    if not getattr(strategy, "uses_options", False):
+        return None
+    if cfg.options is None:
+        raise InputError(
+            f"strategy {strategy.name!r} trades options: give --dvol (Deribit DVOL CSV) "
+            "so the backtest can price them"
+        )
+    return OptionBook.open(cfg.options, cfg.asset, open_ms, price)
 
 
 Coverage = Callable[[int, int], bool]

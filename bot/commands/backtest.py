@@ -13,8 +13,10 @@ from rich.table import Table
 from bot.backtest.compare import Inputs, compare, sweep
 from bot.backtest.data import load_funding, load_pool, load_prices
 from bot.backtest.metrics import Summary
+from bot.backtest.options_market import OptionPricing
 from bot.backtest.runner import BacktestConfig
-from bot.errors import LphedgeError
+from bot.errors import InputError, LphedgeError
+from bot.options.dvol import load_dvol
 from strategies.base import parse_duration
 
 
@@ -39,6 +41,11 @@ def render(results: dict[str, Summary], console: Console) -> None:
         ("LP fees", [_pct(s.lp_fees) for s in results.values()]),
         ("LVR estimate", [_pct(s.lvr) for s in results.values()]),
     ]
+    if any(s.option_premium is not None for s in results.values()):
+        rows += [
+            ("option premium (mid)", [_pct(s.option_premium) for s in results.values()]),
+            ("option PnL (mid, in hedged)", [_pct(s.option_pnl) for s in results.values()]),
+        ]
     for label, cells in rows:
         table.add_row(label, *cells)
     console.print(table)
@@ -59,13 +66,39 @@ def backtest(
     fee_bps: Annotated[float, typer.Option("--fee-bps", help="cost per trade")] = 5.0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="frontier PNG")] = None,
+    dvol: Annotated[
+        Path | None, typer.Option("--dvol", help="Deribit DVOL CSV: prices options")
+    ] = None,
+    option_skew: Annotated[
+        float, typer.Option("--option-skew", help="vol per unit |ln K/F|")
+    ] = 0.3,
+    option_spread: Annotated[
+        float, typer.Option("--option-half-spread", help="fraction of the option mid")
+    ] = 0.03,
+    strike_step: Annotated[float, typer.Option("--strike-step", help="USD")] = 50.0,
 ) -> None:
     """Hedge a fresh LP position per window with each strategy; compare risk and cost."""
     try:
         window_s = parse_duration(window)
         if not isinstance(window_s, float) or window_s <= 0:
             raise typer.BadParameter(f"--window {window!r}: use e.g. 7d or 24h")
-        cfg = BacktestConfig(range_pct=range_pct, window_ms=int(window_s * 1000), fee_bps=fee_bps)
+        pricing = None
+        if dvol is not None:
+            by_asset = load_dvol(dvol)
+            if "ETH" not in by_asset:
+                raise InputError(f"--dvol {dvol}: no ETH rows (it has {sorted(by_asset)})")
+            pricing = OptionPricing(
+                by_asset["ETH"],
+                skew=option_skew,
+                half_spread=option_spread,
+                strike_step=strike_step,
+            )
+        cfg = BacktestConfig(
+            range_pct=range_pct,
+            window_ms=int(window_s * 1000),
+            fee_bps=fee_bps,
+            options=pricing,
+        )
         inputs = Inputs(
             series=[load_prices(prices)],
             funding=load_funding(funding) if funding else None,

@@ -33,6 +33,8 @@ ERROR = "error"
 RECONCILE_DIFF = "reconcile_diff"
 SKIPPED = "skipped"
 COMMAND = "command"
+OPTION_SETTLEMENT = "option_settlement"
+BOOK_GREEKS = "book_greeks"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -132,6 +134,59 @@ class Skipped:
     reason: str
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class OptionSettlement:
+    """An option held at expiry, cash-settled against the underlying's settlement price.
+
+    `contracts` and `size_base` are signed as held (long > 0); `payout` is what the holder
+    is credited (negative for a short in the money), in `currency` (ETH on Deribit, USDT
+    or USDC on USD-settled venues), and `payout_usd` the same in USD at `settle_price`.
+    """
+
+    venue: str
+    symbol: str
+    asset: str
+    contracts: Decimal
+    size_base: Decimal
+    strike: Decimal
+    option_type: str
+    expiry_ms: int
+    settle_price: Decimal
+    payout: Decimal
+    currency: str
+    payout_usd: Decimal
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GreeksRow:
+    """The whole book's sensitivities on one asset at one tick (units as `Greeks`).
+
+    LP and perp deltas are exact (base units); option figures sum quantity x per-unit
+    greeks, taken from the venue when it gives them, else from Black-76 (`source`).
+    `options_expiry_delta` is the options' delta at expiry if the price stays put (their
+    intrinsic delta): what `options_overlay`'s perp offsets.
+    """
+
+    asset: str
+    price_usd: Decimal
+    lp_delta: Decimal
+    lp_gamma: float
+    perp_delta: Decimal
+    options_delta: float
+    options_gamma: float
+    options_vega: float
+    options_theta: float
+    options_value_usd: Decimal
+    source: str
+    options_expiry_delta: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BookGreeks:
+    block: int
+    rows: tuple[GreeksRow, ...]
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
@@ -203,4 +258,6 @@ PAYLOAD_TYPES: Mapping[str, type] = {
     ERROR: ErrorEvent,
     RECONCILE_DIFF: ReconcileDiff,
     SKIPPED: Skipped,
+    OPTION_SETTLEMENT: OptionSettlement,
+    BOOK_GREEKS: BookGreeks,
 }

@@ -139,6 +139,22 @@ class OrderBook:
 
 
 @dataclass(frozen=True, slots=True)
+class Greeks:
+    """Option sensitivities per one unit of the underlying (one ETH of notional), in USD.
+
+    `delta` base per base; `gamma` base per USD; `vega` USD per vol point (0.01); `theta`
+    USD per day. `source` says who computed them: "venue" or "black76" (our fallback).
+    Floats: model outputs for sizing and reporting, never ledger money.
+    """
+
+    delta: float
+    gamma: float
+    vega: float
+    theta: float
+    source: str = "venue"
+
+
+@dataclass(frozen=True, slots=True)
 class Quote:
     """Market data for one venue symbol at one time."""
 
@@ -151,6 +167,8 @@ class Quote:
     funding_rate: Decimal | None = None
     next_funding_ms: int | None = None
     implied_vol: Decimal | None = None
+    greeks: Greeks | None = None
+    underlying: Decimal | None = None  # options: the venue's underlying/index price, USD
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,11 @@ date when the market dict gives none: Deribit's, Bybit's and Binance's expiry ti
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from bot.domain.market import Instrument, InstrumentKind, OptionType
@@ -69,6 +70,11 @@ def _dec(value: object, what: str, symbol: str) -> Decimal:
         raise InputError(f"option {symbol}: {what} {value!r} is not a number") from None
 
 
+def _or(value: object, default: str) -> object:
+    """`value`, or `default` where ccxt left the field None (a present key with no value)."""
+    return default if value is None else value
+
+
 def parse_symbol(symbol: str) -> tuple[str, str, str, int, Decimal, OptionType]:
     """`ETH/USD:ETH-240628-3000-C` -> (base, quote, settle, expiry_ms, strike, type)."""
     hit = _SYMBOL.match(symbol)
@@ -81,6 +87,16 @@ def parse_symbol(symbol: str) -> tuple[str, str, str, int, Decimal, OptionType]:
     kind = OptionType.CALL if hit.group("kind") == "C" else OptionType.PUT
     strike = Decimal(hit.group("strike"))
     return hit["base"], hit["quote"], hit["settle"], int(day.timestamp() * 1000), strike, kind
+
+
+@lru_cache(maxsize=4096)
+def is_option_symbol(symbol: str) -> bool:
+    """True for a ccxt unified option symbol (`ETH/USD:ETH-240628-3000-C`)."""
+    try:
+        parse_symbol(symbol)
+    except InputError:
+        return False
+    return True
 
 
 def parse_market(venue: str, market: Mapping[str, Any]) -> OptionSpec:
@@ -110,7 +126,7 @@ def parse_market(venue: str, market: Mapping[str, Any]) -> OptionSpec:
         inverse=inverse,
         premium_currency=base if inverse else settle,
         amount_step=_dec(step, "precision.amount", symbol) if step else Decimal("0.01"),
-        taker_fee=_dec(market.get("taker", "0.0003"), "taker", symbol),
+        taker_fee=_dec(_or(market.get("taker"), "0.0003"), "taker", symbol),
     )
 
 
@@ -136,37 +152,3 @@ class OptionChain:
 
     def expiries(self, after_ms: int) -> tuple[int, ...]:
         return tuple(sorted({o.expiry_ms for o in self.options if o.expiry_ms > after_ms}))
-
-    def nearest(self, expiry_ms: int, strike: float, kind: OptionType) -> OptionSpec:
-        """The listed option of that expiry and type whose strike is closest to `strike`."""
-        same = [o for o in self.options if o.expiry_ms == expiry_ms and o.option_type == kind]
-        if not same:
-            raise InputError(f"option chain: no {kind} listed for expiry {expiry_ms}")
-        return min(same, key=lambda o: (abs(float(o.strike) - strike), o.strike))
-
-    def legs_for_range(
-        self, expiry_ms: int, spot: float, lower: float, upper: float
-    ) -> tuple[OptionSpec, ...]:
-        """Out-of-the-money legs at the range bounds and the money: a put near `lower`, a
-        put or call near `spot` (call at or above), a call near `upper`; deduplicated."""
-        picks = [
-            self.nearest(expiry_ms, lower, OptionType.PUT),
-            self.nearest(expiry_ms, spot, OptionType.CALL),
-            self.nearest(expiry_ms, upper, OptionType.CALL),
-        ]
-        return tuple(dict.fromkeys(picks))
-
-
-CostPerGamma = Callable[[int], float]
-
-
-def cheapest_expiry(chain: OptionChain, now_ms: int, min_ms: int, cost: CostPerGamma) -> int:
-    """The expiry at least `min_ms` away (so a roll is not due within the horizon) with the
-    lowest `cost(expiry_ms)` (USD per unit of gamma-time over the horizon)."""
-    candidates = [e for e in chain.expiries(now_ms) if e - now_ms >= min_ms]
-    if not candidates:
-        raise InputError(
-            f"option chain: no expiry at least {min_ms / 3.6e6:.0f} h after {now_ms}; "
-            "shorten the horizon or load more markets"
-        )
-    return min(candidates, key=lambda e: (cost(e), e))

@@ -15,11 +15,12 @@ from bot.backtest.data import FundingSeries, PoolBars, PriceSeries, load_prices
 from bot.backtest.metrics import JSON_KEYS, summarize
 from bot.backtest.runner import BacktestConfig, run_window, window_bounds
 from bot.commands.backtest import register
+from bot.demo import data_dir
 from bot.domain.market import Instrument
 from strategies.registry import build
 
 H = 3_600_000
-ETH_1H = Path("/work/shared/data/market/binance_perp_1h/ETHUSDT_1h.csv")
+ETH_1H = data_dir() / "market/binance_perp_1h/ETHUSDT_1h.csv"
 INST = Instrument("sim", "ETH/USDT:USDT", "ETH", amount_step=D("0.001"))
 CFG = BacktestConfig(range_pct=0, window_ms=2 * H, position_usd=1000.0, instrument=INST)
 

@@ -1,4 +1,4 @@
-"""Option chains from ccxt market dicts; choice of strikes and expiry; gamma sizing."""
+"""Option chains from ccxt market dicts: symbols, strikes, sizes and premium currencies."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pytest
 
 from bot.domain.market import InstrumentKind, OptionType
 from bot.errors import InputError
-from bot.options.chain import OptionChain, cheapest_expiry, parse_market, parse_symbol
-from bot.options.sizing import horizon_gamma, lp_gamma_abs, size_for_gamma
+from bot.options.chain import OptionChain, parse_market, parse_symbol
 
 JUN28 = int(datetime(2024, 6, 28, 8, tzinfo=UTC).timestamp() * 1000)
 
@@ -76,38 +74,7 @@ def _chain() -> OptionChain:
     return OptionChain.from_markets("deribit", markets, "ETH")
 
 
-def test_legs_near_range_bounds_are_out_of_the_money() -> None:
+def test_chain_keeps_only_the_underlyings_options() -> None:
     chain = _chain()
-    legs = chain.legs_for_range(JUN28, 3000.0, 2700.0, 3300.0)
-    assert [(int(o.strike), o.option_type) for o in legs] == [
-        (2700, OptionType.PUT),
-        (3000, OptionType.CALL),
-        (3300, OptionType.CALL),
-    ]
     assert len(chain.options) == 28  # BTC and the swap left out
-
-
-def test_cheapest_expiry_respects_minimum_and_cost() -> None:
-    chain = _chain()
-    now = JUN28 - 3 * 86_400_000
-    jul5 = JUN28 + 7 * 86_400_000
-    assert cheapest_expiry(chain, now, 0, lambda e: 1.0 if e == JUN28 else 2.0) == JUN28
-    assert cheapest_expiry(chain, now, 5 * 86_400_000, lambda e: 1.0) == jul5
-    with pytest.raises(InputError, match="no expiry"):
-        cheapest_expiry(chain, now, 30 * 86_400_000, lambda e: 1.0)
-
-
-def test_sizing_keeps_gamma_above_the_fraction_across_the_range() -> None:
-    grid = np.linspace(2700.0, 3300.0, 31)
-    target = lp_gamma_abs(grid, np.array([4000.0]), np.array([2700.0]), np.array([3300.0]))
-    strikes = np.array([2700.0, 3000.0, 3300.0])
-    g = horizon_gamma(grid, strikes, np.full(3, 0.7), np.full(3, 7 / 365), 7 / 365)
-    for fraction in (0.5, 1.0):
-        q = size_for_gamma(target, g, fraction)
-        assert np.all(q >= 0)
-        assert np.all(g @ q >= fraction * target * (1 - 1e-9))
-        assert np.min((g @ q) / target) == pytest.approx(fraction)
-    assert np.all(size_for_gamma(target, g, 0.0) == 0)
-    # twice the LP buys twice the options
-    q1 = size_for_gamma(target, g, 1.0)
-    assert size_for_gamma(2 * target, g, 1.0) == pytest.approx(2 * q1)
+    assert chain.expiries(JUN28 - 1)[0] == JUN28
