@@ -35,6 +35,19 @@ class Rejected(LphedgeError):
     """The venue refused a request (insufficient margin, min notional, bad params)."""
 
 
+class InsufficientFunds(Rejected):
+    """The account cannot pay for the order (premium, fee or margin): top up or size down."""
+
+
+class InstrumentUnavailable(Rejected):
+    """The venue does not trade that instrument (unknown, expired, book closed): reload the
+    markets / option chain before planning it again."""
+
+
+class PriceOutOfBand(Rejected):
+    """The order's limit price is outside the venue's allowed band or tick grid: requote."""
+
+
 class NeedsOperator(LphedgeError):
     """A state the bot must not act on by itself; it halts and waits for an operator."""
 

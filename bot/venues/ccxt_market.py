@@ -1,21 +1,62 @@
-"""MarketData over a venue's public ccxt endpoints: marks, index, funding and books.
+"""MarketData over a venue's public ccxt endpoints: marks, index, funding, books and options.
 
-No keys needed. `urls_override` points it at the test emulator like CcxtVenue.
+No keys needed. `urls_override` points it at the test emulator like CcxtVenue. Markets are
+reloaded every `markets_ttl_ms` (venues list new option expiries daily); the option chain is
+parsed once per load.
+
+Option quotes cost one request per underlying per snapshot, not one per option: the engine
+quotes 100-300 options a tick, which per symbol ccxt's rate limiter stretches to seconds
+(Deribit 50 ms, Bybit 100 ms a public call) and which risks the venue's limits. Venues with
+ccxt `fetchAllGreeks` (Bybit, OKX, Binance) answer every option of a base in one call;
+Deribit's book summary by currency (`fetchOptionChain`) carries everything but the greeks,
+which ccxt_options prices with Black-76 at Deribit's own mark IV. A lone option of its
+underlying, or a venue with neither call, is quoted per symbol (the venue's greeks, and no
+whole-chain download for one quote). An option missing from a bulk reply is an
+InstrumentUnavailable naming it, not a silent per-symbol retry: that would bring the
+request storm back unnoticed (a wrong bulk filter, e.g. Bybit's default baseCoin BTC, would
+hide every option), and an option the venue no longer lists fails per symbol too.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import ccxt.async_support as ccxt_async
 
-from bot.domain.market import BookLevel, Instrument, MarketSnapshot, OrderBook, Quote
-from bot.errors import ConfigError
+from bot.domain.market import (
+    BookLevel,
+    Instrument,
+    InstrumentKind,
+    MarketSnapshot,
+    OrderBook,
+    Quote,
+)
+from bot.errors import ConfigError, InstrumentUnavailable
 from bot.ports import Clock
-from bot.venues.ccxt_parse import dec, instrument
+from bot.venues.ccxt_options import (
+    any_instrument,
+    greeks_from_option_chain,
+    greeks_from_ticker,
+    is_option,
+    option_instrument,
+    option_quote,
+)
+from bot.venues.ccxt_parse import dec
 from bot.venues.errors_map import ccxt_errors
+
+HOUR_MS = 3_600_000
+
+
+class BulkCall(NamedTuple):
+    """One ccxt call quoting many options: `group` is its argument (Deribit's currency) or
+    what it is filtered by (Bybit's baseCoin), `params` the venue params that say so."""
+
+    method: str  # "fetch_all_greeks" | "fetch_option_chain"
+    group: str
+    params: tuple[tuple[str, str], ...] = ()
 
 
 class CcxtMarketData:
@@ -30,6 +71,7 @@ class CcxtMarketData:
         urls_override: Mapping[str, Any] | None = None,
         timeout_ms: int = 10_000,
         enable_rate_limit: bool = True,
+        markets_ttl_ms: int = HOUR_MS,
     ) -> None:
         if not hasattr(ccxt_async, exchange_id):
             raise ConfigError(f"market data exchange {exchange_id!r} is not a ccxt exchange id")
@@ -46,14 +88,47 @@ class CcxtMarketData:
             self._ex.set_sandbox_mode(True)
         if urls_override is not None:
             self._ex.urls["api"] = dict(urls_override)
+        self._ttl_ms = markets_ttl_ms
+        self._loaded_ms: int | None = None
+        self._chains: dict[str, tuple[Instrument, ...]] = {}
+
+    async def _markets(self) -> Mapping[str, Any]:
+        now = self._clock.now_ms()
+        reload = self._loaded_ms is not None and now - self._loaded_ms >= self._ttl_ms
+        with ccxt_errors(f"{self.name}: load markets"):
+            markets: Mapping[str, Any] = await self._ex.load_markets(reload)
+        if reload or self._loaded_ms is None:
+            self._loaded_ms = now
+            self._chains = {}
+        return markets
 
     async def instruments(self, symbols: Sequence[str]) -> Mapping[str, Instrument]:
-        with ccxt_errors(f"{self.name}: load markets"):
-            markets = await self._ex.load_markets()
+        markets = await self._markets()
         missing = [s for s in symbols if s not in markets]
         if missing:
             raise ConfigError(f"{self.name}: no markets {missing}; use ccxt unified symbols")
-        return {s: instrument(self.name, markets[s], self._ex.precisionMode) for s in symbols}
+        mode = self._ex.precisionMode
+        return {s: any_instrument(self.name, markets[s], mode) for s in symbols}
+
+    async def option_chain(self, asset: str) -> Mapping[str, Instrument]:
+        """Listed options on `asset` that expire after now, by (expiry, strike, type)."""
+        markets = await self._markets()
+        chain = self._chains.get(asset)
+        if chain is None:
+            mode = self._ex.precisionMode
+            chain = tuple(
+                sorted(
+                    (
+                        option_instrument(self.name, m, mode)
+                        for m in markets.values()
+                        if is_option(m) and m.get("base") == asset and m.get("active") is not False
+                    ),
+                    key=lambda i: (i.expiry_ms or 0, i.strike or 0, i.option_type or ""),
+                )
+            )
+            self._chains[asset] = chain
+        now = self._clock.now_ms()
+        return {i.symbol: i for i in chain if (i.expiry_ms or 0) > now}
 
     async def _quote(self, symbol: str) -> Quote:
         with ccxt_errors(f"{self.name}: fetch funding rate {symbol}"):
@@ -68,11 +143,86 @@ class CcxtMarketData:
             next_funding_ms=fr.get("fundingTimestamp") or fr.get("nextFundingTimestamp"),
         )
 
+    async def _option_quote(self, inst: Instrument) -> Quote:
+        """Mark, bid/ask, IV, underlying and greeks in one venue call (Deribit public/ticker,
+        Bybit v5 tickers category=option), converted to our units in ccxt_options."""
+        with ccxt_errors(f"{self.name}: fetch option quote {inst.symbol}"):
+            if self._ex.has.get("fetchGreeks"):
+                raw = await self._ex.fetch_greeks(inst.symbol)
+            else:
+                raw = greeks_from_ticker(await self._ex.fetch_ticker(inst.symbol))
+        return option_quote(self.name, raw, inst, self._clock.now_ms())
+
+    def _bulk_call(self, inst: Instrument) -> BulkCall | None:
+        """The one request that quotes `inst` along with every other option of its group,
+        or None when the venue has none we can read."""
+        market: Mapping[str, Any] = self._ex.markets.get(inst.symbol) or {}
+        if self._ex.has.get("fetchAllGreeks"):
+            if self.name == "bybit":  # ccxt sends baseCoin=BTC unless told otherwise
+                base = str(market.get("baseId") or inst.asset)
+                return BulkCall("fetch_all_greeks", base, (("baseCoin", base),))
+            if self.name == "okx":  # OKX wants the option family (ETH-USD)
+                info = market.get("info") or {}
+                family = str(info.get("instFamily") or info.get("uly") or f"{inst.asset}-USD")
+                return BulkCall("fetch_all_greeks", family, (("instFamily", family),))
+            return BulkCall("fetch_all_greeks", "all")  # Binance /eapi/v1/mark: every option
+        if self.name == "deribit" and self._ex.has.get("fetchOptionChain"):
+            return BulkCall("fetch_option_chain", inst.settle)  # by settlement currency
+        return None
+
+    async def _bulk_quotes(self, call: BulkCall, group: Sequence[Instrument]) -> list[Quote]:
+        symbols = [i.symbol for i in group]
+        what = f"{self.name}: {call.method} {call.group} ({len(symbols)} options)"
+        with ccxt_errors(what):
+            if call.method == "fetch_option_chain":
+                chain = await self._ex.fetch_option_chain(call.group, dict(call.params))
+                rows = {s: greeks_from_option_chain(o) for s, o in chain.items()}
+            else:
+                rows = await self._ex.fetch_all_greeks(symbols, dict(call.params))
+        missing = [s for s in symbols if s not in rows]
+        if missing:
+            raise InstrumentUnavailable(
+                f"{what}: no quote for {missing} in the reply (instrument unknown or expired:"
+                " reload the markets/option chain)"
+            )
+        now = self._clock.now_ms()
+        return [option_quote(self.name, rows[i.symbol], i, now) for i in group]
+
+    async def _option_quotes(self, options: Sequence[Instrument]) -> dict[str, Quote]:
+        """Every option's quote: one bulk request per group (underlying or settlement
+        currency), per symbol for a group of one or a venue without a bulk call."""
+        groups: dict[BulkCall, list[Instrument]] = {}
+        single: list[Instrument] = []
+        for inst in options:
+            call = self._bulk_call(inst)
+            if call is None:
+                single.append(inst)
+            else:
+                groups.setdefault(call, []).append(inst)
+        jobs = [self._bulk_quotes(call, group) for call, group in groups.items() if len(group) > 1]
+        single += [group[0] for group in groups.values() if len(group) == 1]
+
+        async def one(inst: Instrument) -> list[Quote]:
+            return [await self._option_quote(inst)]
+
+        batches = await asyncio.gather(*jobs, *(one(i) for i in single))
+        return {q.symbol: q for batch in batches for q in batch}
+
     async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
+        """Quotes for perps and options alike; `prices` per asset come from the perps' marks,
+        or for an asset quoted only through options, from their index/underlying price."""
         instruments = await self.instruments(symbols)
-        quotes = {s: await self._quote(s) for s in symbols}
+        options = [i for i in instruments.values() if i.kind is InstrumentKind.OPTION]
+        quotes = {s: await self._quote(s) for s in symbols if s not in {o.symbol for o in options}}
         prices = {instruments[s].asset: q.mark for s, q in quotes.items()}
-        return MarketSnapshot(self._clock.now_ms(), prices, quotes, instruments)
+        option_quotes = await self._option_quotes(options)
+        for q in (option_quotes[o.symbol] for o in options):
+            quotes[q.symbol] = q
+            usd = q.index or q.underlying
+            if usd is not None:
+                prices.setdefault(instruments[q.symbol].asset, usd)
+        ordered = {s: quotes[s] for s in symbols}
+        return MarketSnapshot(self._clock.now_ms(), prices, ordered, instruments)
 
     async def order_book(self, symbol: str, depth: int = 20) -> OrderBook:
         with ccxt_errors(f"{self.name}: fetch order book {symbol}"):

@@ -69,6 +69,8 @@ def instrument(venue: str, m: Mapping[str, Any], precision_mode: int) -> Instrum
 
 def _status(raw: Mapping[str, Any], amount: Decimal, filled: Decimal) -> OrderStatus:
     status = _STATUS.get(str(raw.get("status")))
+    if status is OrderStatus.FILLED and 0 < filled < amount:
+        return OrderStatus.CANCELED  # IOC partly filled, rest cancelled (Bybit "closed")
     if status is not None:
         return status
     if raw.get("status") == "open" and filled > 0:
@@ -109,13 +111,15 @@ def order_ack(
 
 
 def position(venue: str, p: Mapping[str, Any], market: Mapping[str, Any]) -> HedgePosition:
-    """Signed contracts and base size; inverse contracts are USD, so base = USD / mark."""
+    """Signed contracts and base size; inverse perp/future contracts are USD, so base =
+    USD / mark. Options count in the coin even when inverse (Deribit: 1 ETH per contract)."""
     contracts = dec0(p.get("contracts"))
     if p.get("side") == "short":
         contracts = -abs(contracts)
     size = dec0(p.get("contractSize") or market.get("contractSize") or 1)
     mark = dec(p.get("markPrice")) or dec(p.get("entryPrice"))
-    inverse = bool(market.get("inverse")) and bool(mark)
+    option = market.get("type") == "option" or bool(market.get("option"))
+    inverse = bool(market.get("inverse")) and not option and bool(mark)
     size_base = contracts * size / mark if inverse and mark else contracts * size
     return HedgePosition(
         venue=venue,

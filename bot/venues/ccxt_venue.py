@@ -1,8 +1,11 @@
 """`Venue` over ccxt.async_support: linear perps on Binance USDⓈ-M, Bybit, OKX, Hyperliquid,
-and Deribit inverse perps, through ccxt's unified API.
+and Deribit inverse perps, through ccxt's unified API; options on Deribit (inverse, premium in
+the coin) and Bybit (USDC-settled).
 
-Symbols are ccxt unified symbols (`ETH/USDT:USDT`, `BTC/USD:BTC`). Amounts are contracts.
-Every ccxt error leaves as a bot error (see errors_map) with secrets scrubbed.
+Symbols are ccxt unified symbols (`ETH/USDT:USDT`, `BTC/USD:BTC`, `ETH/USD:ETH-240628-3000-C`).
+Amounts are contracts. Option orders are limit immediate-or-cancel at the intent's
+`limit_price` (premium per contract in the premium currency). Every ccxt error leaves as a
+bot error (see errors_map) with secrets scrubbed.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from pydantic import SecretStr
 
 from bot.domain.market import Instrument
 from bot.domain.orders import FundingPayment, HedgePosition, OrderAck, OrderIntent, Side
-from bot.errors import ConfigError, VenueUnavailable
+from bot.errors import ConfigError, InputError, VenueUnavailable
 from bot.ports import Clock
 from bot.secrets import register
-from bot.venues.ccxt_parse import funding_payment, instrument, order_ack, position
+from bot.venues.ccxt_options import any_instrument, is_option, tick_price
+from bot.venues.ccxt_parse import funding_payment, order_ack, position
 from bot.venues.client_ids import validate_client_id
 from bot.venues.errors_map import ccxt_errors, install_log_redaction
 
@@ -44,6 +48,11 @@ _FETCH_BY_CLIENT_ID = {
     "hyperliquid": "clientOrderId",
 }
 _SCAN_PARAM = {"bybit": "orderLinkId"}
+# Venues that look an order up by its client id in one call: Deribit's get_order_state_by_label
+# (labels are not unique there, so the newest order of that instrument wins).
+_BY_LABEL = {"deribit"}
+# Venues whose default position query leaves options out: the extra query that returns them.
+_OPTION_POSITIONS = {"bybit": {"type": "option"}}
 # Venues whose create-order answer is only {orderId, orderLinkId}: look the order up after.
 _TERSE_ACK = {"bybit"}
 # Venues whose funding amount is positive when the account pays (Bybit's execFee).
@@ -137,36 +146,51 @@ class CcxtVenue:
         result = {}
         for symbol in symbols:
             market = await self._market(symbol)
-            result[symbol] = instrument(self.name, market, self._ex.precisionMode)
+            result[symbol] = any_instrument(self.name, market, self._ex.precisionMode)
         return result
 
     async def positions(self) -> list[HedgePosition]:
+        """Perp and option positions (Deribit's get_positions returns both kinds in every
+        currency; Bybit needs a second query with category=option once options are listed)."""
         markets = await self._markets()
         with ccxt_errors(f"{self.name}: fetch positions"):
-            raw = await self._ex.fetch_positions()
+            raw = list(await self._ex.fetch_positions())
+            extra = _OPTION_POSITIONS.get(self.exchange_id)
+            if extra is not None and any(is_option(m) for m in markets.values()):
+                raw += await self._ex.fetch_positions(None, dict(extra))
         out = [position(self.name, p, markets.get(p.get("symbol"), {})) for p in raw]
         return [p for p in out if p.contracts != 0]
 
-    def _order_params(self, intent: OrderIntent) -> dict[str, Any]:
+    def _order_params(self, intent: OrderIntent, market: Mapping[str, Any]) -> dict[str, Any]:
         validate_client_id(self.exchange_id, intent.client_id)
         params: dict[str, Any] = {
             _CLIENT_ID_PARAM.get(self.exchange_id, "clientOrderId"): intent.client_id
         }
         if intent.reduce_only:
             params["reduceOnly"] = True
+        if is_option(market) and intent.order_type == "limit":
+            params["timeInForce"] = "IOC"
         return params
 
-    def _price(self, intent: OrderIntent) -> float | None:
-        """Hyperliquid has no true market orders: ccxt needs a price it bounds by slippage."""
-        if intent.order_type == "limit" and intent.limit_price is not None:
-            return float(intent.limit_price)
+    def _price(self, intent: OrderIntent, market: Mapping[str, Any]) -> float | None:
+        """Limit orders at their limit (options: snapped to the venue's tick grid, never past
+        the limit); Hyperliquid has no true market orders: ccxt needs a price it bounds."""
+        if intent.order_type == "limit":
+            if intent.limit_price is None:
+                raise InputError(
+                    f"order {intent.client_id} on {intent.symbol}: limit order without limit_price"
+                )
+            limit = intent.limit_price
+            if is_option(market):
+                limit = tick_price(market, limit, intent.side)
+            return float(limit)
         if self.exchange_id == "hyperliquid":
             return float(intent.decision_price)
         return None
 
     async def submit(self, intent: OrderIntent) -> OrderAck:
-        await self._market(intent.symbol)
-        params = self._order_params(intent)
+        market = await self._market(intent.symbol)
+        params = self._order_params(intent, market)
         if self.exchange_id == "hyperliquid" and intent.order_type == "market":
             params["slippage"] = str(HYPERLIQUID_SLIPPAGE)
         action = (
@@ -179,7 +203,7 @@ class CcxtVenue:
                 intent.order_type,
                 intent.side.value,
                 float(intent.amount),
-                self._price(intent),
+                self._price(intent, market),
                 params,
             )
         ack = order_ack(raw, intent.client_id, intent.symbol, intent.side, intent.amount)
@@ -192,7 +216,9 @@ class CcxtVenue:
         return ack
 
     async def order_by_client_id(self, symbol: str, client_id: str) -> OrderAck | None:
-        await self._market(symbol)
+        market = await self._market(symbol)
+        if self.exchange_id in _BY_LABEL:
+            return await self._by_label(market, client_id)
         key = _FETCH_BY_CLIENT_ID.get(self.exchange_id)
         if key is not None:
             with ccxt_errors(f"{self.name}: fetch order {client_id} on {symbol}"):
@@ -205,13 +231,30 @@ class CcxtVenue:
             return found
         return None
 
+    async def _by_label(self, market: Mapping[str, Any], client_id: str) -> OrderAck | None:
+        symbol = market["symbol"]
+        with ccxt_errors(f"{self.name}: fetch order by label {client_id} on {symbol}"):
+            response = await self._ex.privateGetGetOrderStateByLabel(
+                {"currency": market.get("settleId") or market["baseId"], "label": client_id}
+            )
+            raws = self._ex.parse_orders(response.get("result") or [], market)
+        mine = [r for r in raws if r.get("symbol") == symbol and _matches(r, client_id)]
+        if not mine:
+            return None
+        newest = max(mine, key=lambda r: int(r.get("timestamp") or 0))
+        return order_ack(newest, client_id, symbol)
+
     async def _scan(self, symbol: str, client_id: str) -> list[OrderAck]:
         extra = (
             {_SCAN_PARAM[self.exchange_id]: client_id} if self.exchange_id in _SCAN_PARAM else {}
         )
         with ccxt_errors(f"{self.name}: scan orders for {client_id} on {symbol}"):
             raws = list(await self._ex.fetch_open_orders(symbol, None, None, extra))
-            if self._ex.has.get("fetchClosedOrders"):
+            # Bybit's fetchClosedOrders asks for orderStatus=Filled only: an IOC that was
+            # cancelled unfilled (or partly filled) would look lost and be resent.
+            if self._ex.has.get("fetchCanceledAndClosedOrders"):
+                raws += await self._ex.fetch_canceled_and_closed_orders(symbol, None, None, extra)
+            elif self._ex.has.get("fetchClosedOrders"):
                 raws += await self._ex.fetch_closed_orders(symbol, None, None, extra)
         return [order_ack(r, client_id, symbol) for r in raws if _matches(r, client_id)]
 

@@ -1,5 +1,10 @@
-"""Bybit v5 (unified trading account, category=linear) in its native JSON: the endpoints
-ccxt's bybit calls to load markets, trade, look orders up and read positions and funding.
+"""Bybit v5 (unified trading account, category=linear and option) in its native JSON: the
+endpoints ccxt's bybit calls to load markets, trade, look orders up and read positions and
+funding. Options (USDC-settled, `ETH-28JUN24-3000-C`) carry Bybit's ETH option filters (tick
+0.1 USDC, qty step 0.1); their tickers quote `delta gamma vega theta` per coin in USD (vega
+per vol point, theta per day) and `markIv` as a fraction, 8 decimals, as Bybit does.
+`/v5/market/tickers?category=option` without a symbol lists every option of `baseCoin`
+(BTC when not given, as on Bybit).
 
 Every answer is HTTP 200 with `{"retCode", "retMsg", "result", "retExtInfo", "time"}`;
 errors are non-zero retCodes. Signed requests are checked the way Bybit does:
@@ -20,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .account import Income, Market, Order, VenueReject
+from .account import Income, Market, OptionMarket, Order, VenueReject
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -37,9 +42,15 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "not_cancelable": (110001, "order not exists or too late to cancel"),
     "bad_key": (10003, "API key is invalid."),
     "bad_signature": (10004, "error sign! origin_string[{}]"),
+    "expired": (10001, "params error: symbol invalid"),
+    "price_too_high": (110003, "Order price is out of permissible range"),
+    "price_too_low": (110003, "Order price is out of permissible range"),
+    "wrong_tick": (10001, "params error: price invalid"),
 }
+_E8 = Decimal("0.00000001")
 _SIDE = {"Buy": "BUY", "Sell": "SELL"}
 _STATUS = {"NEW": "New", "FILLED": "Filled", "CANCELED": "Cancelled"}
+_TIF = {"IOC": "IOC", "FOK": "FOK", "GTC": "GTC", "PostOnly": "GTC"}
 
 
 def bybit_markets() -> dict[str, Market]:
@@ -77,6 +88,13 @@ def order_uuid(order_id: int) -> str:
 
 
 class Bybit:
+    """The dialect. `recorded` maps option symbols to /v5/market/tickers rows to serve as they
+    are (real venue examples); everything else is computed from the account."""
+
+    def __init__(self, recorded: dict[str, dict[str, Any]] | None = None) -> None:
+        self.recorded = dict(recorded or {})
+        self._emu: Emulator | None = None
+
     def ccxt_id(self) -> str:
         return "bybit"
 
@@ -87,7 +105,7 @@ class Bybit:
                 "retMsg": msg,
                 "result": result,
                 "retExtInfo": {},
-                "time": _now_ms(),
+                "time": self._emu.clock_ms() if self._emu else _now_ms(),
             }
         )
 
@@ -113,11 +131,14 @@ class Bybit:
         return None
 
     def routes(self, emu: Emulator) -> list[web.RouteDef]:
+        self._emu = emu
         h = _Handlers(emu, self)
+        o = _Options(emu, self)
         return [
             web.get("/v5/market/time", h.time),
             web.get("/v5/market/instruments-info", h.instruments),
             web.get("/v5/market/tickers", h.tickers),
+            web.get("/v5/market/orderbook", o.orderbook),
             web.get("/v5/asset/coin/query-info", h.coin_info),
             web.get("/v5/user/query-api", h.query_api),
             web.get("/v5/account/info", h.account_info),
@@ -169,8 +190,21 @@ def _instrument(m: Market) -> dict[str, Any]:
     }
 
 
-def _order_json(o: Order, fee_rate: Decimal) -> dict[str, Any]:
+def _order_status(o: Order) -> str:
+    if o.status == "CANCELED" and o.executed > 0:
+        return "PartiallyFilledCanceled"
+    if o.status == "NEW" and o.executed > 0:
+        return "PartiallyFilled"
+    return _STATUS[o.status]
+
+
+def _order_json(
+    o: Order, fee_rate: Decimal, option: bool = False, settle: str = "USDT"
+) -> dict[str, Any]:
+    """One order as v5 lists it; an option's fee is its own (USDC), a perp's fee_rate x value.
+    `cumFeeDetail` (fee per coin) is where ccxt 4.5 reads the fee from."""
     value = o.executed * o.avg_price
+    fee = o.fee if option else value * fee_rate
     leaves = o.qty - o.executed if o.status == "NEW" else Decimal(0)
     return {
         "orderId": order_uuid(o.order_id),
@@ -182,7 +216,7 @@ def _order_json(o: Order, fee_rate: Decimal) -> dict[str, Any]:
         "side": "Buy" if o.side == "BUY" else "Sell",
         "isLeverage": "",
         "positionIdx": 0,
-        "orderStatus": _STATUS[o.status],
+        "orderStatus": _order_status(o),
         "cancelType": "CancelByUser" if o.status == "CANCELED" else "UNKNOWN",
         "rejectReason": "EC_NoError",
         "avgPrice": _s(o.avg_price) if o.executed else "",
@@ -190,8 +224,9 @@ def _order_json(o: Order, fee_rate: Decimal) -> dict[str, Any]:
         "leavesValue": _s(leaves * o.price),
         "cumExecQty": _s(o.executed),
         "cumExecValue": _s(value),
-        "cumExecFee": _s(value * fee_rate),
-        "timeInForce": "IOC" if o.order_type == "MARKET" else "GTC",
+        "cumExecFee": _s(fee),
+        "cumFeeDetail": {settle: _s(fee)} if fee else {},
+        "timeInForce": "IOC" if o.order_type == "MARKET" else o.time_in_force,
         "orderType": o.order_type.capitalize(),
         "stopOrderType": "",
         "orderIv": "",
@@ -221,6 +256,7 @@ class _Handlers:
     def __init__(self, emu: Emulator, dialect: Bybit) -> None:
         self.emu = emu
         self.acct = emu.account
+        self.dialect = dialect
         self.ok = dialect.envelope
 
     def _page(self, category: str, rows: list[dict[str, Any]]) -> web.Response:
@@ -235,12 +271,20 @@ class _Handlers:
         category = q.get("category", "")
         linear = category == "linear" and q.get("status", "Trading") == "Trading"
         rows = [_instrument(m) for m in self.acct.markets.values()] if linear else []
+        if category == "option":
+            rows = [
+                _option_instrument(om)
+                for om in self.acct.options.values()
+                if q.get("baseCoin") in (None, om.base) and om.expiry_ms > self.emu.clock_ms()
+            ]
         if "cursor" in q:  # one page holds everything
             rows = []
         symbol = q.get("symbol")
         return self._page(category, [r for r in rows if symbol in (None, r["symbol"])])
 
     async def tickers(self, request: web.Request) -> web.Response:
+        if request.query.get("category") == "option":
+            return await _Options(self.emu, self.dialect).tickers(request)
         symbol = request.query.get("symbol")
         rows = []
         for m in self.acct.markets.values():
@@ -326,6 +370,8 @@ class _Handlers:
 
     async def create(self, request: web.Request) -> web.Response:
         p: dict[str, Any] = json.loads(await request.text() or "{}")
+        if p.get("category") == "option":
+            return _Options(self.emu, self.dialect).create(p)
         if p.get("category") != "linear":
             raise VenueReject("bad_symbol", str(p.get("category")))
         order = self.acct.place(
@@ -353,20 +399,27 @@ class _Handlers:
     def _select(self, q: Any, final: bool | None) -> list[Order]:
         """Orders matching symbol/orderId/orderLinkId/orderStatus; `final` picks open or closed."""
         out = []
+        option = q.get("category") == "option"
         for o in sorted(self.acct.orders.values(), key=lambda o: -o.order_id):
             if (
-                q.get("symbol") in (None, o.symbol)
+                (o.symbol in self.acct.options) == option
+                and q.get("symbol") in (None, o.symbol)
                 and q.get("orderId") in (None, order_uuid(o.order_id))
                 and q.get("orderLinkId") in (None, o.client_id)
-                and q.get("orderStatus") in (None, _STATUS[o.status])
+                and q.get("orderStatus") in (None, _order_status(o))
                 and (final is None or (o.status != "NEW") == final)
             ):
                 out.append(o)
         return out
 
     def _orders(self, request: web.Request, final: bool) -> web.Response:
-        rows = [_order_json(o, self.acct.taker_fee) for o in self._select(request.query, final)]
-        return self._page("linear", rows)
+        fee = self.acct.taker_fee
+        options = self.acct.options
+        rows = []
+        for o in self._select(request.query, final):
+            om = options.get(o.symbol)
+            rows.append(_order_json(o, fee, om is not None, om.settle if om else "USDT"))
+        return self._page(request.query.get("category", "linear"), rows)
 
     async def realtime(self, request: web.Request) -> web.Response:
         # openOnly=0 (the default): active orders only, as on a unified account.
@@ -376,6 +429,8 @@ class _Handlers:
         return self._orders(request, final=True)
 
     async def positions(self, request: web.Request) -> web.Response:
+        if request.query.get("category") == "option":
+            return _Options(self.emu, self.dialect).positions(request)
         symbol = request.query.get("symbol")
         rows = []
         for sym, pos in self.acct.positions.items():
@@ -501,3 +556,174 @@ class _Handlers:
             "marketUnit": "",
             "execQty": _s(value / m.mark) if m.mark else "0",
         }
+
+
+def _e8(value: float) -> str:
+    return _s(Decimal(repr(value)).quantize(_E8))
+
+
+def _option_instrument(om: OptionMarket) -> dict[str, Any]:
+    return {
+        "symbol": om.symbol,
+        "status": "Trading",
+        "baseCoin": om.base,
+        "quoteCoin": "USD",
+        "settleCoin": om.settle,
+        "optionsType": "Call" if om.call else "Put",
+        "launchTime": str(om.launch_ms),
+        "deliveryTime": str(om.expiry_ms),
+        "deliveryFeeRate": "0.00015",
+        "priceFilter": {"minPrice": _s(om.tick), "maxPrice": "10000000", "tickSize": _s(om.tick)},
+        "lotSizeFilter": {
+            "maxOrderQty": _s(om.max_qty),
+            "minOrderQty": _s(om.min_qty),
+            "qtyStep": _s(om.qty_step),
+        },
+        "displayName": "",
+    }
+
+
+class _Options:
+    """category=option: tickers with greeks, the book, IOC limit orders and positions."""
+
+    def __init__(self, emu: Emulator, dialect: Bybit) -> None:
+        self.emu = emu
+        self.acct = emu.account
+        self.dialect = dialect
+        self.ok = dialect.envelope
+
+    def _page(self, rows: list[dict[str, Any]]) -> web.Response:
+        return self.ok({"category": "option", "list": rows, "nextPageCursor": ""})
+
+    def _ticker(self, om: OptionMarket) -> dict[str, Any]:
+        now = self.emu.clock_ms()
+        index = self.acct.underlying[om.base]
+        mark = self.acct.option_mark(om, now)
+        bids, asks = self.acct.option_book(om, now)
+        g = self.acct.option_greeks(om, now)
+        quoted = om.quote_greeks
+        iv = _e8(om.vol) if quoted else ""
+        return {
+            "symbol": om.symbol,
+            "bid1Price": _s(bids[0][0]) if bids else "0",
+            "bid1Size": _s(bids[0][1]) if bids else "0",
+            "bid1Iv": iv,
+            "ask1Price": _s(asks[0][0]),
+            "ask1Size": _s(asks[0][1]),
+            "ask1Iv": iv,
+            "lastPrice": "0",
+            "highPrice24h": "0",
+            "lowPrice24h": "0",
+            "markPrice": _s(mark),
+            "indexPrice": _s(index),
+            "markIv": iv,
+            "underlyingPrice": _s(index),
+            "openInterest": "0",
+            "turnover24h": "0",
+            "volume24h": "0",
+            "totalVolume": "0",
+            "totalTurnover": "0",
+            "delta": _e8(g.delta) if quoted else "",
+            "gamma": _e8(g.gamma) if quoted else "",
+            "vega": _e8(g.vega / 100) if quoted else "",
+            "theta": _e8(g.theta / 365) if quoted else "",
+            "predictedDeliveryPrice": "0",
+            "change24h": "0",
+        }
+
+    async def tickers(self, request: web.Request) -> web.Response:
+        q = request.query
+        symbol = q.get("symbol")
+        if symbol in self.dialect.recorded:
+            return self._page([self.dialect.recorded[symbol]])
+        if symbol is not None:
+            if symbol not in self.acct.options:
+                raise VenueReject("bad_symbol", symbol)
+            return self._page([self._ticker(self.acct.options[symbol])])
+        # Every listed option of one base; Bybit answers BTC's when baseCoin is not given.
+        base, now = q.get("baseCoin", "BTC"), self.emu.clock_ms()
+        rows = [
+            self.dialect.recorded.get(om.symbol) or self._ticker(om)
+            for om in self.acct.options.values()
+            if om.base == base and om.expiry_ms > now
+        ]
+        return self._page(rows)
+
+    async def orderbook(self, request: web.Request) -> web.Response:
+        q = request.query
+        symbol = str(q.get("symbol"))
+        if q.get("category") != "option" or symbol not in self.acct.options:
+            raise VenueReject("bad_symbol", symbol)
+        now = self.emu.clock_ms()
+        bids, asks = self.acct.option_book(self.acct.options[symbol], now)
+        limit = int(q.get("limit", "25"))
+        return self.ok(
+            {
+                "s": symbol,
+                "b": [[_s(p), _s(a)] for p, a in bids[:limit]],
+                "a": [[_s(p), _s(a)] for p, a in asks[:limit]],
+                "ts": now,
+                "u": 1,
+                "seq": 1,
+                "cts": now,
+            }
+        )
+
+    def create(self, p: dict[str, Any]) -> web.Response:
+        if not p.get("orderLinkId"):
+            raise VenueReject("bad_quantity", "orderLinkId is required for options")
+        order = self.acct.place_option(
+            symbol=str(p.get("symbol")),
+            side=_SIDE[str(p.get("side"))],
+            qty=Decimal(str(p.get("qty"))),
+            price=Decimal(str(p.get("price", "0"))),
+            time_in_force=_TIF.get(str(p.get("timeInForce", "GTC")), "GTC"),
+            client_id=str(p.get("orderLinkId")),
+            now_ms=self.emu.clock_ms(),
+            reduce_only=bool(p.get("reduceOnly")),
+        )
+        return self.ok({"orderId": order_uuid(order.order_id), "orderLinkId": order.client_id})
+
+    def positions(self, request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol")
+        now = self.emu.clock_ms()
+        rows = []
+        for sym, pos in self.acct.option_positions.items():
+            if pos.qty == 0 or symbol not in (None, sym):
+                continue
+            om = self.acct.options[sym]
+            mark = self.acct.option_mark(om, now)
+            rows.append(
+                {
+                    "positionIdx": 0,
+                    "riskId": 0,
+                    "riskLimitValue": "",
+                    "symbol": sym,
+                    "side": "Buy" if pos.qty > 0 else "Sell",
+                    "size": _s(abs(pos.qty)),
+                    "avgPrice": _s(pos.entry),
+                    "positionValue": _s(abs(pos.qty) * mark),
+                    "tradeMode": 0,
+                    "positionStatus": "Normal",
+                    "autoAddMargin": 0,
+                    "adlRankIndicator": 0,
+                    "leverage": "",
+                    "positionBalance": "",
+                    "markPrice": _s(mark),
+                    "liqPrice": "",
+                    "bustPrice": "",
+                    "positionMM": "0" if pos.qty > 0 else _s(-pos.qty * mark),
+                    "positionIM": "0" if pos.qty > 0 else _s(-pos.qty * mark),
+                    "tpslMode": "",
+                    "takeProfit": "",
+                    "stopLoss": "",
+                    "trailingStop": "",
+                    "unrealisedPnl": _s((mark - pos.entry) * pos.qty),
+                    "curRealisedPnl": "0",
+                    "cumRealisedPnl": "0",
+                    "createdTime": str(now),
+                    "updatedTime": str(now),
+                    "seq": 1,
+                }
+            )
+        return self._page(rows)

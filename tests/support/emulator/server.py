@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Protocol
+from urllib.parse import parse_qs
 
 from aiohttp import web
 
@@ -92,6 +93,15 @@ class Emulator:
         import time
 
         return self.now_ms() if self.now_ms else time.time_ns() // 1_000_000
+
+    def count(self, path: str, since: int = 0, **query: str) -> int:
+        """Logged requests to `path` after the first `since` whose query has every `query`
+        item, e.g. `emu.count("/v5/market/tickers", n, category="option")`."""
+        return sum(
+            1
+            for r in self.requests[since:]
+            if r.path == path and all(v in parse_qs(r.query).get(k, []) for k, v in query.items())
+        )
 
     def inject(self, fault: Fault) -> None:
         self.faults.append(fault)
