@@ -12,7 +12,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -119,6 +127,51 @@ class RiskSettings(_Section):
     min_liquidation_distance_pct: float = Field(20, ge=0)
 
 
+class OptionsSettings(_Section):
+    """Options as hedge instruments. Fractions as decimals (0.03 = 3 %); USD amounts."""
+
+    enabled: bool = Field(
+        False, description="Quote and trade options (on by itself for option strategies)."
+    )
+    venue: str = Field("deribit", description="Exchange whose options are traded.")
+    premium: Literal["inverse", "usd"] = Field(
+        "inverse", description="inverse: premium in the coin (Deribit); usd: USD-settled."
+    )
+    usd_settle: str = Field("USDC", description="Settle currency of USD-settled options.")
+    strike_step: Decimal = Field(Decimal(25), gt=0, description="Strike grid, USD.")
+    strike_range_pct: float = Field(30.0, gt=0, lt=100, description="Listed strikes, +- %.")
+    daily_expiries: int = Field(3, ge=0, description="Daily expiries listed (replay market).")
+    weekly_expiries: int = Field(4, ge=0, description="Friday expiries listed (replay market).")
+    skew: float = Field(0.3, ge=0, description="Vol added per unit |log-moneyness|.")
+    half_spread: float = Field(0.03, ge=0, lt=1, description="Bid/ask distance, of the mark.")
+    max_slippage: Decimal = Field(
+        Decimal("0.05"), ge=0, lt=1, description="Limit price beyond the touch, of the price."
+    )
+    max_premium_per_order_usd: Decimal = Field(Decimal(50_000), gt=0)
+    max_premium_per_day_usd: Decimal = Field(Decimal(100_000), gt=0)
+    max_expiry_days: float = Field(21.0, gt=0, description="Quote expiries up to this far.")
+    taker_fee: Decimal = Field(
+        Decimal("0.0003"), ge=0, description="Per contract, of the underlying (Deribit 0.03 %)."
+    )
+    fee_cap: Decimal = Field(
+        Decimal("0.125"), ge=0, le=1, description="Fee cap, of the premium (Deribit 12.5 %)."
+    )
+
+    @field_validator("venue", "usd_settle")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v.strip()
+
+    @field_validator("weekly_expiries")
+    @classmethod
+    def _listing(cls, v: int, info: ValidationInfo) -> int:
+        if info.data.get("enabled") and v + int(info.data.get("daily_expiries") or 0) == 0:
+            raise ValueError("0 with daily_expiries 0: no expiry would be listed")
+        return v
+
+
 class LedgerSettings(_Section):
     url: SecretStr = SecretStr("sqlite:///lphedge.db")
 
@@ -154,6 +207,7 @@ class Settings(BaseSettings):
     venue: VenueSettings = Field(default_factory=VenueSettings)
     strategy: StrategySettings = Field(default_factory=StrategySettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
+    options: OptionsSettings = Field(default_factory=OptionsSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
 

@@ -2,6 +2,10 @@
 the bot hedges an LP position in paper mode against a venue whose market follows the same
 path. Everything runs on this machine: anvil from npm, the real Uniswap artifacts, Binance
 ETHUSDT hourly closes and 8-hourly funding rates from the shared data folder.
+
+With an option strategy (`--strategy options_overlay`) the paper venue also lists Deribit-style
+ETH options priced by Black-76 at the real Deribit DVOL (`bot.venues.replay_options`), and the
+bot buys, rolls and settles them on the same replay.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ from bot.devchain.deploy import (
 )
 from bot.domain.market import BINANCE_ETHUSDT
 from bot.errors import InputError
+from bot.options.chain import is_option_symbol
 from bot.venues.replay_market import PricePoint, ReplayMarketData
-from bot.wiring import Runtime, runtime
+from bot.wiring import Runtime, replay_options, runtime
+from strategies.registry import strategy_class
 
 SYMBOL = "ETH/USDT:USDT"
 FEE = 500
@@ -49,6 +55,17 @@ class DemoOptions:
     eth_in_position: int = 50
     strategy: str = "delta_band"
     out: Path = Path("out")
+    option_premium: str = "inverse"  # inverse (Deribit, ETH) or usd (USDC-settled)
+    params: tuple[tuple[str, Any], ...] = ()  # strategy params
+
+
+def uses_options(strategy: str) -> bool:
+    """True for a strategy that trades options (its class says `uses_options`)."""
+    return bool(getattr(strategy_class(strategy), "uses_options", False))
+
+
+def dvol_csv() -> Path:
+    return data_dir() / "market/deribit_dvol_daily/eth_dvol.csv"
 
 
 def data_dir() -> Path:
@@ -193,10 +210,25 @@ def demo_settings(url: str, dc: DemoChain, opts: DemoOptions, ledger_url: str) -
                 "paper_balance_usd": "100000",
                 "paper_market": "replay",
             },
-            "strategy": {"name": opts.strategy, "params": {}},
+            "strategy": {"name": opts.strategy, "params": dict(opts.params)},
             "ledger": {"url": ledger_url},
+            **(_option_settings(opts) if uses_options(opts.strategy) else {}),
         }
     )
+
+
+def _option_settings(opts: DemoOptions) -> dict[str, Any]:
+    """Options on the paper venue; a strip is one order per strike, so more orders an hour."""
+    return {
+        "options": {"enabled": True, "premium": opts.option_premium},
+        "risk": {"max_orders_per_hour": 200},
+    }
+
+
+def demo_market(settings: Settings, path: list[PricePoint], clock: FixedClock) -> ReplayMarketData:
+    """The replayed venue market: the perp on the real closes, options when enabled."""
+    options = replay_options(settings, dvol_csv()) if settings.options.enabled else None
+    return ReplayMarketData({SYMBOL: path}, {SYMBOL: BINANCE_ETHUSDT}, clock, options=options)
 
 
 Progress = Callable[[int, int, str], None]
@@ -215,17 +247,20 @@ async def run_demo(opts: DemoOptions, progress: Progress | None = None) -> dict[
     with Anvil(extra_args=("--timestamp", str(first_s - 3600))) as node:
         dc = deploy(node.url, opts, path[0].price)
         clock = FixedClock(path[0].ts_ms)
-        market = ReplayMarketData({SYMBOL: path}, {SYMBOL: BINANCE_ETHUSDT}, clock)
-        rt = runtime(
-            demo_settings(node.url, dc, opts, f"sqlite:///{db}"), clock=clock, market=market
-        )
+        settings = demo_settings(node.url, dc, opts, f"sqlite:///{db}")
+        market = demo_market(settings, path, clock)
+        rt = runtime(settings, clock=clock, market=market)
         try:
             await rt.engine.start()
             orders = await _replay(rt, dc, market, clock, path, (f_times, f_rates), progress)
         finally:
             await rt.close()
             dc.chain.close()
+    extra = {}
+    if uses_options(opts.strategy):
+        extra["option_settlements"] = len(_events(db, "option_settlement"))
     return {
+        **extra,
         "ledger": str(db),
         "ticks": len(path),
         "orders": orders,
@@ -256,5 +291,13 @@ async def _replay(
         if progress:
             hedge = next((t.target_base for t in result.targets if t.act), None)
             note = f"ETH {point.price:.2f}" + (f" -> hedge {hedge:.3f} ETH" if sent else "")
-            progress(i + 1, len(path), note)
+            legs = sum(1 for a in result.acks if is_option_symbol(a.symbol))
+            progress(i + 1, len(path), note + (f", {legs} option orders" if legs else ""))
     return orders
+
+
+def _events(db: Path, kind: str) -> list[Any]:
+    from bot.ledger.store import Ledger
+
+    with Ledger.open(f"sqlite:///{db}") as led:
+        return led.events([kind])

@@ -4,6 +4,11 @@ With `wiring.py`, the only code that knows every port. Each tick reads the chain
 and the market concurrently (a slow venue never delays the chain read), decides, checks the
 guards and executes, writing every step to the ledger. Ticks run on each new block and at
 least every `max_tick_seconds`.
+
+With `options` set (an option strategy, or `[options] enabled`), each tick also quotes the
+options near the LP range (`engine_options.OptionDesk`), gives the strategy held options
+keyed by symbol beside the perps keyed by asset, plans the strategy's option targets as
+limit IOC legs of the same plan, and records the book's greeks (BOOK_GREEKS).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from bot.domain import events as ev
 from bot.domain.lp import ChainSnapshot, ExposureBook
 from bot.domain.market import AssetMap, Instrument, MarketSnapshot
 from bot.domain.orders import HedgePosition, HedgeTarget, OrderAck, OrderIntent
+from bot.engine_events import tick_event
+from bot.engine_options import OptionDesk, OptionsPolicy, split_positions
 from bot.errors import LphedgeError, NeedsOperator
 from bot.hedge import planner
 from bot.hedge.risk import RiskInputs, RiskLimits, Verdict, check
@@ -63,6 +70,7 @@ class EngineParts:
     dry_run: bool = False
     on_start: Callable[[], Awaitable[object]] | None = None  # reconcile venue vs ledger
     observers: list[Callable[[TickResult], Awaitable[None]]] = field(default_factory=list)
+    options: OptionsPolicy | None = None  # None: perps only
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +79,7 @@ class TickResult:
 
     block: int
     book: ExposureBook | None
-    targets: tuple[HedgeTarget, ...]
+    targets: tuple[HedgeTarget, ...]  # perp targets, then option targets
     intents: tuple[OrderIntent, ...]
     verdict: Verdict | None
     acks: tuple[OrderAck, ...]
@@ -90,6 +98,9 @@ class Engine:
         self._instruments: dict[str, Instrument] = {}
         self._day_start: tuple[int, Decimal] | None = None
         self.last_tick: TickResult | None = None
+        self._options = (
+            None if parts.options is None else OptionDesk(parts.market, parts.venue, parts.options)
+        )
 
     async def start(self) -> None:
         """Before the first tick: reconcile the venue with the ledger (after a crash too)."""
@@ -152,39 +163,84 @@ class Engine:
                 await observe(result)
             return result
 
+    def _unavailable(self, chain: ChainSnapshot, failed: BaseException) -> TickResult:
+        book = exposure.book(chain, self.p.assets)
+        self._record_tick(chain, book, None, {})
+        halt = f"venue unavailable: {failed}"
+        self._append(ev.HALT, ev.Halt(halt, "guard"))
+        return TickResult(chain.block_number, book, (), (), Verdict((), halt=halt), ())
+
     async def _tick(self) -> TickResult:
         now = self.p.clock.now_ms()
         chain, market, hedges = await self._read_all()
         for err in chain.errors:
             self._append(ev.ERROR, ev.ErrorEvent(f"position {err.item}", err.message))
-        if isinstance(market, BaseException) or isinstance(hedges, BaseException):
-            failed = market if isinstance(market, BaseException) else hedges
-            book = exposure.book(chain, self.p.assets)
-            self._record_tick(chain, book, None, {})
-            halt = f"venue unavailable: {failed}"
-            self._append(ev.HALT, ev.Halt(halt, "guard"))
-            return TickResult(chain.block_number, book, (), (), Verdict((), halt=halt), ())
+        if isinstance(market, BaseException):
+            return self._unavailable(chain, market)
+        if isinstance(hedges, BaseException):
+            return self._unavailable(chain, hedges)
         instruments = await self._instruments_for()
         book = exposure.book(chain, self.p.assets, market.prices)
-        hedge_by_asset = _hedge_by_asset(hedges)
-        self._record_tick(chain, book, market, hedge_by_asset)
+        perps, held = split_positions(hedges)
+        try:
+            market = await self._option_market(now, book, market, held)
+        except LphedgeError as err:
+            return self._unavailable(chain, err)
+        options = {h.symbol: h.size_base for h in held}
+        self._record_tick(chain, book, market, perps, options)
+        if self._options is not None:
+            self._append(ev.BOOK_GREEKS, self._options.greeks(book, perps, held, market, now))
         op = self._operator.current(self.p.ledger)
-        targets = self._targets(now, book, hedge_by_asset, market, instruments, op)
         plan_id = f"{self.p.run_id[:8]}-{chain.block_number}-{now}"
-        plan = planner.plan(targets, hedge_by_asset, instruments, dict(market.prices), plan_id)
+        targets, plan = self._plan(now, book, perps, options, market, instruments, op, plan_id)
+        by_symbol = {i.symbol: i for i in instruments.values()}
+        by_symbol.update(self._options.instruments if self._options else {})
+        verdict = check(
+            list(plan.intents),
+            self._risk_inputs(now, chain, book, market, hedges, op, plan.intents),
+            self.p.limits,
+            by_symbol,
+        )
+        return await self._act(chain.block_number, book, targets, plan.intents, verdict)
+
+    async def _option_market(
+        self, now: int, book: ExposureBook, market: MarketSnapshot, held: list[HedgePosition]
+    ) -> MarketSnapshot:
+        """With options on: the snapshot plus the options worth quoting. Options
+        held without options on (another strategy bought them) turn them on, so they are
+        valued, counted by the guards and closed by a flatten."""
+        if self._options is None and held:
+            self._options = OptionDesk(self.p.market, self.p.venue, OptionsPolicy())
+        if self._options is None:
+            return market
+        return await self._options.snapshot(now, book, market, held, self._timed)
+
+    def _plan(
+        self,
+        now: int,
+        book: ExposureBook,
+        perps: Mapping[str, Decimal],
+        options: Mapping[str, Decimal],
+        market: MarketSnapshot,
+        instruments: Mapping[str, Instrument],
+        op: OperatorState,
+        plan_id: str,
+    ) -> tuple[tuple[HedgeTarget, ...], planner.Plan]:
+        """Targets (perps, then options) and the plan for them, each recorded."""
+        targets, option_targets = self._targets(now, book, perps, options, market, instruments, op)
+        plan = planner.plan(targets, perps, instruments, dict(market.prices), plan_id)
+        if self._options is not None:
+            oplan = self._options.plan(option_targets, options, market, plan_id, len(plan.intents))
+            plan = planner.Plan(plan.intents + oplan.intents, plan.skipped + oplan.skipped)
         for t in targets:
-            self._append(ev.DECISION, self._decision(t, hedge_by_asset, plan_id))
+            self._append(ev.DECISION, self._decision(t, perps.get(t.asset), plan_id))
+        for t in option_targets:
+            self._append(ev.DECISION, self._decision(t, options.get(t.symbol), plan_id))
         for s in plan.skipped:
             self._append(
                 ev.SKIPPED, ev.Skipped(plan_id, s.asset, s.symbol, s.wanted_base, s.reason)
             )
-        verdict = check(
-            list(plan.intents),
-            self._risk_inputs(now, chain, book, market, hedges, op),
-            self.p.limits,
-            {i.symbol: i for i in instruments.values()},
-        )
-        return await self._act(chain.block_number, book, targets, plan.intents, verdict)
+        return targets + option_targets, plan
 
     async def _act(
         self,
@@ -208,23 +264,34 @@ class Engine:
         self,
         now: int,
         book: ExposureBook,
-        hedges: Mapping[str, Decimal],
+        perps: Mapping[str, Decimal],
+        options: Mapping[str, Decimal],
         market: MarketSnapshot,
         instruments: Mapping[str, Instrument],
         op: OperatorState,
-    ) -> tuple[HedgeTarget, ...]:
+    ) -> tuple[tuple[HedgeTarget, ...], tuple[HedgeTarget, ...]]:
+        """Perp targets (by asset) and option targets (by symbol) for this tick."""
         if op.flatten:
-            return tuple(
-                HedgeTarget(a, instruments[a].symbol, Decimal(0), "operator: flatten")
-                for a, h in hedges.items()
+            why = "operator: flatten"
+            flat_perps = tuple(
+                HedgeTarget(a, instruments[a].symbol, Decimal(0), why)
+                for a, h in perps.items()
                 if h != 0 and a in instruments
             )
+            assets = {s: i.asset for s, i in market.instruments.items()}
+            flat_options = tuple(
+                HedgeTarget(assets.get(s, ""), s, Decimal(0), why)
+                for s, h in options.items()
+                if h != 0
+            )
+            return flat_perps, flat_options
+        hedges = {**perps, **options} if self._options is not None else dict(perps)
         ctx = StrategyContext(now, book, hedges, market, self._state, instruments)
         decision = self.p.strategy.target(ctx)
         if decision.state != self._state:
             self._state = decision.state
             self._append(STRATEGY_STATE, {"state": decision.state.to_json()})
-        return tuple(
+        perp_targets = tuple(
             t
             if t.symbol
             else HedgeTarget(
@@ -232,14 +299,15 @@ class Engine:
             )
             for t in decision.targets
         )
+        return perp_targets, tuple(decision.options)
 
-    def _decision(self, t: HedgeTarget, hedges: Mapping[str, Decimal], plan_id: str) -> ev.Decision:
+    def _decision(self, t: HedgeTarget, current: Decimal | None, plan_id: str) -> ev.Decision:
         return ev.Decision(
             strategy=self.p.strategy.name,
             params=self.p.strategy_params,
             asset=t.asset,
             symbol=t.symbol,
-            current=hedges.get(t.asset, Decimal(0)),
+            current=current or Decimal(0),
             target_base=t.target_base,
             act=t.act,
             reason=t.reason,
@@ -251,47 +319,11 @@ class Engine:
         chain: ChainSnapshot,
         book: ExposureBook,
         market: MarketSnapshot | None,
-        hedge_by_asset: Mapping[str, Decimal],
+        perps: Mapping[str, Decimal],
+        options: Mapping[str, Decimal] | None = None,
     ) -> None:
-        prices = dict(market.prices) if market else {}
-        rows = tuple(
-            ev.PositionRow(
-                e.position_id,
-                e.pool,
-                e.base,
-                e.quote,
-                e.in_range,
-                *_base_quote(
-                    e.amount0, e.amount1, e.fees0, e.fees1, e.base, p.pool.token0, self.p.assets
-                ),
-                e.price,
-                e.value,
-                e.delta,
-                e.gamma,
-            )
-            for e, p in zip(book.positions, chain.positions, strict=True)
-        )
-        assets = tuple(
-            ev.AssetRow(
-                a.asset,
-                a.delta,
-                hedge_by_asset.get(a.asset, Decimal(0)),
-                a.gamma,
-                a.value_usd,
-                prices.get(a.asset, Decimal(0)),
-            )
-            for a in book.assets.values()
-        )
-        marks = {q.symbol: q.mark for q in market.quotes.values()} if market else {}
-        tick = ev.Tick(
-            chain.block_number,
-            chain.block_timestamp * 1000,
-            rows,
-            assets,
-            marks,
-            {a.asset: a.delta for a in book.assets.values()},
-        )
-        self._append(ev.TICK, tick)
+        marked = set(self.p.symbols.values()) | set(options or {})
+        self._append(ev.TICK, tick_event(chain, book, market, perps, marked, self.p.assets))
 
     def _risk_inputs(
         self,
@@ -301,9 +333,16 @@ class Engine:
         market: MarketSnapshot,
         hedges: list[HedgePosition],
         op: OperatorState,
+        intents: tuple[OrderIntent, ...] = (),
     ) -> RiskInputs:
         pool_prices = _pool_prices(book)
         recent = self.p.ledger.events([ev.ORDER_INTENT], since_ms=now - HOUR_MS)
+        deltas: dict[str, float] = {}
+        premium = Decimal(0)
+        if self._options is not None:
+            symbols = {h.symbol for h in hedges} | {i.symbol for i in intents}
+            deltas = self._options.deltas(symbols, market, now)
+            premium = self._options.premium_today_usd(self.p.ledger, now, market.prices)
         return RiskInputs(
             now_ms=now,
             block_ts_ms=chain.block_timestamp * 1000,
@@ -314,6 +353,8 @@ class Engine:
             orders_last_hour=len(recent),
             pnl_today_usd=self._pnl_today(now, book, hedges),
             halted=None if op.flatten else op.halted,
+            option_deltas=deltas,
+            option_premium_today_usd=premium,
         )
 
     def _pnl_today(self, now: int, book: ExposureBook, hedges: list[HedgePosition]) -> Decimal:
@@ -358,13 +399,6 @@ class Engine:
             f.cancel()
 
 
-def _hedge_by_asset(hedges: list[HedgePosition]) -> dict[str, Decimal]:
-    out: dict[str, Decimal] = {}
-    for h in hedges:
-        out[h.asset] = out.get(h.asset, Decimal(0)) + h.size_base
-    return out
-
-
 def _pool_prices(book: ExposureBook) -> dict[str, Decimal]:
     """USD price per asset as the pools see it (from USD-quoted positions)."""
     out: dict[str, Decimal] = {}
@@ -372,17 +406,3 @@ def _pool_prices(book: ExposureBook) -> dict[str, Decimal]:
         if e.quote == "USD" and e.base not in out and e.price > 0:
             out[e.base] = e.price
     return out
-
-
-def _base_quote(
-    amount0: Decimal,
-    amount1: Decimal,
-    fees0: Decimal,
-    fees1: Decimal,
-    base: str,
-    token0: Any,
-    assets: AssetMap,
-) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    if assets.asset_of(token0) == base:
-        return amount0, amount1, fees0, fees1
-    return amount1, amount0, fees1, fees0

@@ -10,6 +10,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bot import __version__
@@ -18,6 +19,8 @@ from bot.config import Settings
 from bot.domain import events as ev
 from bot.domain.market import DEFAULT_ASSET_MAP, AssetMap
 from bot.engine import Engine, EngineParts
+from bot.engine_options import OptionsPolicy
+from bot.errors import ConfigError
 from bot.hedge.risk import RiskLimits
 from bot.ports import Clock, MarketData, PositionSource, Venue
 from strategies.base import HedgeStrategy, validate_params
@@ -80,7 +83,49 @@ def risk_limits(settings: Settings) -> RiskLimits:
         max_orders_per_hour=r.max_orders_per_hour,
         daily_loss_limit_usd=r.daily_loss_limit_usd,
         min_liquidation_distance_pct=r.min_liquidation_distance_pct,
+        max_option_premium_per_order_usd=settings.options.max_premium_per_order_usd,
+        max_option_premium_per_day_usd=settings.options.max_premium_per_day_usd,
     )
+
+
+def options_policy(settings: Settings, strat: HedgeStrategy) -> OptionsPolicy | None:
+    """Options are traded when `[options] enabled` or the strategy uses them; live and
+    testnet trade them on the hedging venue itself (one venue port per engine)."""
+    o = settings.options
+    if not (o.enabled or getattr(strat, "uses_options", False)):
+        return None
+    if settings.mode != "paper" and o.venue != settings.venue.exchange:
+        raise ConfigError(
+            f"options.venue: {o.venue!r} differs from venue.exchange "
+            f"{settings.venue.exchange!r}; outside paper mode options trade on the hedging venue"
+        )
+    return OptionsPolicy(
+        max_expiry_days=o.max_expiry_days,
+        strike_step=o.strike_step,
+        max_slippage=o.max_slippage,
+    )
+
+
+def replay_options(settings: Settings, dvol_csv: Path) -> Any:
+    """The offline option market of `[options]` (a `ReplayOptions` for `ReplayMarketData`),
+    priced from the Deribit DVOL daily CSV at `dvol_csv`."""
+    from bot.options.dvol import load_dvol
+    from bot.venues.replay_options import ReplayOptions, ReplayOptionsSpec
+
+    o = settings.options
+    spec = ReplayOptionsSpec(
+        venue=o.venue,
+        premium=o.premium,
+        usd_settle=o.usd_settle,
+        strike_step=o.strike_step,
+        strike_range_pct=o.strike_range_pct,
+        daily_expiries=o.daily_expiries,
+        weekly_expiries=o.weekly_expiries,
+        skew=o.skew,
+        half_spread=o.half_spread,
+        taker_fee=o.taker_fee,
+    )
+    return ReplayOptions(spec, load_dvol(dvol_csv))
 
 
 def market_data(settings: Settings, clock: Clock) -> MarketData:
@@ -98,7 +143,14 @@ def venue(settings: Settings, market: MarketData, book: Any, clock: Clock, run_i
         from bot.venues.paper import PaperVenue
 
         return PaperVenue(
-            f"paper-{v.exchange}", market, book, clock, v.paper_balance_usd, run_id=run_id
+            f"paper-{v.exchange}",
+            market,
+            book,
+            clock,
+            v.paper_balance_usd,
+            run_id=run_id,
+            price_symbols=v.symbols,
+            option_fee_cap=settings.options.fee_cap,
         )
     from bot.venues.ccxt_venue import CcxtVenue
 
@@ -159,9 +211,10 @@ def runtime(
     run_id = uuid.uuid4().hex
     book = ledger(settings)
     reader = source or position_source(settings)
+    strat = strategy(settings)
+    options = options_policy(settings, strat)
     md = market or market_data(settings, clock)
     ven = venue(settings, md, book, clock, run_id)
-    strat = strategy(settings)
     parts = EngineParts(
         source=reader,
         market=md,
@@ -177,6 +230,7 @@ def runtime(
         run_id=run_id,
         dry_run=dry_run,
         on_start=lambda: reconcile(ven, book, clock, run_id, list(settings.venue.symbols.values())),
+        options=options,
     )
     if not dry_run:
         started = ev.RunStarted(

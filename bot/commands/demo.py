@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.commands.common import run_async
-from bot.demo import DemoOptions, run_demo
+from bot.demo import DemoOptions, run_demo, uses_options
 
 
 def demo(
@@ -17,14 +17,36 @@ def demo(
     start: str = typer.Option("2024-03-11", help="First day of the ETH price path (UTC)."),
     hours: int = typer.Option(240, min=2, help="Hourly bars to replay."),
     range_pct: float = typer.Option(10.0, help="LP range, +- percent around the start price."),
-    strategy: str = typer.Option("delta_band", help="Strategy name."),
+    strategy: str = typer.Option(
+        "delta_band", help="Strategy name; options_overlay also trades options."
+    ),
+    option_premium: str = typer.Option(
+        "inverse",
+        "--option-premium",
+        help="Options of option strategies: inverse (Deribit, premium in ETH) or usd (USDC).",
+    ),
 ) -> None:
     """Run the bot end to end offline on a real ETH price path, then report."""
     console = Console()
-    opts = DemoOptions(start=start, hours=hours, range_pct=range_pct, strategy=strategy, out=out)
+    if option_premium not in ("inverse", "usd"):
+        raise typer.BadParameter("use inverse or usd", param_hint="--option-premium")
+    opts = DemoOptions(
+        start=start,
+        hours=hours,
+        range_pct=range_pct,
+        strategy=strategy,
+        out=out,
+        option_premium=option_premium,
+    )
+    options = (
+        f", {option_premium} ETH options at Black-76 on Deribit DVOL"
+        if uses_options(strategy)
+        else ""
+    )
     console.print(
         f"[bold]lphedge demo[/bold]: anvil + Uniswap v3, a WETH/USDC position of +-{range_pct:g} %,"
         f" Binance ETHUSDT hourly closes from {start} ({hours} h), paper venue, {strategy}"
+        + options
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -46,6 +68,8 @@ def demo(
         f"{summary['ticks']} ticks, {summary['orders']} hedge orders in {summary['seconds']} s;"
         f" ledger: {summary['ledger']}"
     )
+    if "option_settlements" in summary:
+        console.print(f"{summary['option_settlements']} options settled at expiry")
     from bot.demo_report import finish
 
     finish(Path(str(summary["ledger"])), out, console)

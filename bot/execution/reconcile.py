@@ -11,6 +11,10 @@ The ledger is append-only, so "adopting" the venue's position is itself an event
 ledger position of a symbol is the value of its last `position` diff plus the signed fills
 recorded after it (`ledger_positions`). A second reconcile with no trading in between
 therefore finds nothing. Quantities are venue contracts, signed (long > 0).
+
+Options are compared whatever `symbols` says (the strategy picks them, config does not
+list them): every option the venue or the ledger holds, an OPTION_SETTLEMENT taking a
+settled option out of the ledger's position.
 """
 
 from __future__ import annotations
@@ -19,9 +23,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from bot.domain.events import FILL, ORDER_UPDATE, RECONCILE_DIFF, ReconcileDiff, to_payload
+from bot.domain.events import (
+    FILL,
+    OPTION_SETTLEMENT,
+    ORDER_UPDATE,
+    RECONCILE_DIFF,
+    ReconcileDiff,
+    to_payload,
+)
 from bot.domain.orders import OrderAck, OrderStatus, Side
 from bot.execution.orders import ExecutionLedger, ExecutionPolicy, LedgerOrders, OrderExecutor
+from bot.options.chain import is_option_symbol
 from bot.ports import Clock, LedgerReader, Venue
 
 POSITION = "position"
@@ -46,15 +58,18 @@ class ReconcileReport:
 
 
 def ledger_positions(ledger: LedgerReader, venue: str) -> dict[str, Decimal]:
-    """Signed contracts per symbol on `venue` implied by the ledger (adoptions + fills)."""
+    """Signed contracts per symbol on `venue` implied by the ledger (adoptions + fills -
+    settled options)."""
     out: dict[str, Decimal] = {}
-    for event in ledger.events([FILL, RECONCILE_DIFF]):
+    for event in ledger.events([FILL, RECONCILE_DIFF, OPTION_SETTLEMENT]):
         p = event.payload
         symbol = str(p.get("symbol"))
         if event.kind == FILL and p.get("venue") == venue:
             amount = Decimal(str(p["amount"]))
             change = amount if p.get("side") == Side.BUY.value else -amount
             out[symbol] = out.get(symbol, Decimal(0)) + change
+        elif event.kind == OPTION_SETTLEMENT and p.get("venue") == venue:
+            out[symbol] = out.get(symbol, Decimal(0)) - Decimal(str(p["contracts"]))
         elif p.get("venue_id") == venue and p.get("what") == POSITION:
             out[symbol] = Decimal(str(p["venue"]))
     return out
@@ -83,7 +98,7 @@ async def reconcile(
 async def _venue_positions(venue: Venue, symbols: Sequence[str]) -> dict[str, Decimal]:
     out = {s: Decimal(0) for s in symbols}
     for pos in await venue.positions():
-        if not symbols or pos.symbol in symbols:
+        if not symbols or pos.symbol in symbols or is_option_symbol(pos.symbol):
             out[pos.symbol] = out.get(pos.symbol, Decimal(0)) + pos.contracts
     return out
 
@@ -92,7 +107,8 @@ def _position_diffs(
     venue_pos: Mapping[str, Decimal], ledger_pos: Mapping[str, Decimal], symbols: Sequence[str]
 ) -> list[ReconcileDiff]:
     diffs = []
-    for symbol in sorted(set(venue_pos) | {s for s in ledger_pos if not symbols or s in symbols}):
+    mine = {s for s in ledger_pos if not symbols or s in symbols or is_option_symbol(s)}
+    for symbol in sorted(set(venue_pos) | mine):
         have, want = ledger_pos.get(symbol, Decimal(0)), venue_pos.get(symbol, Decimal(0))
         if have != want:
             action = f"adopted the venue's position (ledger changed by {want - have})"

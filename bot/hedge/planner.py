@@ -7,6 +7,11 @@ so contracts = base * price / contract_size. Amounts are rounded toward zero to
 `amount_step`; a leg under `min_amount` contracts or `min_cost` notional is skipped with
 its reason, never sent for the venue to reject. A leg that only shrinks the position is
 `reduce_only`; a flip is split into a reduce-only close and an opening leg.
+
+Options (`plan_options`) are planned by symbol, not by asset: contracts = base /
+contract_size, rounded toward zero to `amount_step`, sent as limit immediate-or-cancel
+orders at the worst acceptable premium per contract (ask x (1 + slippage) to buy, bid x
+(1 - slippage) to sell, rounded to the tick toward the touch so they never cross more).
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 
-from bot.domain.market import Instrument
+from bot.domain.market import Instrument, InstrumentKind, Quote
 from bot.domain.orders import HedgePosition, HedgeTarget, OrderIntent, Side, SkippedLeg
 
 ZERO = Decimal(0)
@@ -165,3 +170,107 @@ def plan(
 def filled_base(intent: OrderIntent) -> Decimal:
     """Signed base change an intent makes when fully filled."""
     return intent.amount_base if intent.side is Side.BUY else -intent.amount_base
+
+
+def option_limit(side: Side, quote: Quote, inst: Instrument, slippage: Decimal) -> Decimal | str:
+    """Worst acceptable premium per contract, or why there is none (no bid/ask)."""
+    tick = inst.price_step
+    if side is Side.BUY:
+        if quote.ask is None or quote.ask <= 0:
+            return f"no ask for {inst.symbol}"
+        raw, rounding = quote.ask * (1 + slippage), ROUND_FLOOR
+    else:
+        if quote.bid is None or quote.bid <= 0:
+            return f"no bid for {inst.symbol}"
+        raw, rounding = quote.bid * (1 - slippage), ROUND_CEILING
+    if tick <= 0:
+        return raw
+    return max((raw / tick).to_integral_value(rounding=rounding) * tick, tick)
+
+
+def _option_size(change_base: Decimal, inst: Instrument) -> Decimal | str:
+    wanted = abs(change_base) / inst.contract_size
+    amount = round_down(wanted, inst.amount_step)
+    if amount <= 0:
+        return f"{wanted:.6g} contracts rounds to 0 at step {inst.amount_step}"
+    if amount < inst.min_amount:
+        return f"{amount} contracts below the venue minimum {inst.min_amount}"
+    return amount
+
+
+def _option_inputs(
+    target: HedgeTarget,
+    instruments: Mapping[str, Instrument],
+    quotes: Mapping[str, Quote],
+    prices: Mapping[str, Decimal],
+) -> tuple[Instrument, Quote, Decimal] | str:
+    inst = instruments.get(target.symbol)
+    if inst is None or inst.kind is not InstrumentKind.OPTION:
+        return f"no option instrument for {target.symbol}"
+    quote = quotes.get(target.symbol)
+    if quote is None:
+        return f"no quote for {target.symbol}"
+    price = prices.get(inst.asset)
+    if price is None or price <= 0:
+        return f"no price for {inst.asset}"
+    return inst, quote, price
+
+
+def plan_options(
+    targets: Sequence[HedgeTarget],
+    held: Mapping[str, HedgePosition | Decimal],
+    instruments: Mapping[str, Instrument],
+    quotes: Mapping[str, Quote],
+    prices: Mapping[str, Decimal],
+    plan_id: str,
+    *,
+    max_slippage: Decimal = Decimal("0.05"),
+    first_leg: int = 0,
+    attempt: int = 0,
+) -> Plan:
+    """Limit IOC intents moving each option symbol from what is held to its target.
+
+    `held`, `instruments` and `quotes` are keyed by option symbol; `prices` (USD per asset)
+    give each intent's `decision_price`. Legs are numbered from `first_leg`, so option
+    legs share a plan id with the perp legs without sharing a client id.
+    """
+    intents: list[OrderIntent] = []
+    skipped: list[SkippedLeg] = []
+    for target in targets:
+        if not target.act:
+            continue
+        found = _option_inputs(target, instruments, quotes, prices)
+        if isinstance(found, str):
+            skipped.append(SkippedLeg(target.asset, target.symbol, target.target_base, found))
+            continue
+        inst, quote, price = found
+        for change, reduce_only in split_legs(
+            _current(held.get(target.symbol)), target.target_base
+        ):
+            side = Side.BUY if change > 0 else Side.SELL
+            size = _option_size(change, inst)
+            limit = option_limit(side, quote, inst, max_slippage)
+            if isinstance(size, str) or isinstance(limit, str):
+                why = size if isinstance(size, str) else str(limit)
+                skipped.append(SkippedLeg(target.asset, target.symbol, change, why))
+                continue
+            n = first_leg + len(intents)
+            intents.append(
+                OrderIntent(
+                    plan_id=plan_id,
+                    leg=n,
+                    venue=inst.venue,
+                    symbol=target.symbol,
+                    side=side,
+                    amount=size,
+                    amount_base=size * inst.contract_size,
+                    reduce_only=reduce_only,
+                    client_id=client_id(plan_id, n, attempt),
+                    reason=target.reason,
+                    decision_price=price,
+                    order_type="limit",
+                    limit_price=limit,
+                    attempt=attempt,
+                )
+            )
+    return Plan(tuple(intents), tuple(skipped))

@@ -3,6 +3,11 @@
 Each guard either trims what may be sent (with a reason) or halts the tick. Inputs come
 in as values (ages, prices, counts), so the guards are tested without I/O and the engine
 records every verdict in the ledger.
+
+Options count by their delta, not their size: a held option adds size x delta to its
+asset's hedge, and an option order's notional is amount x |delta| x price. Option buys also
+spend premium (USD, limit price x contracts, coin premiums at the asset's price), capped
+per order and per UTC day; an order over a cap is trimmed to whole steps or held back.
 """
 
 from __future__ import annotations
@@ -11,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
 
-from bot.domain.market import Instrument
-from bot.domain.orders import HedgePosition, OrderIntent
+from bot.domain.market import Instrument, InstrumentKind
+from bot.domain.orders import HedgePosition, OrderIntent, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +32,8 @@ class RiskLimits:
     max_orders_per_hour: int = 30
     daily_loss_limit_usd: Decimal = Decimal(50_000)
     min_liquidation_distance_pct: float = 20
+    max_option_premium_per_order_usd: Decimal = Decimal(50_000)
+    max_option_premium_per_day_usd: Decimal = Decimal(100_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,8 @@ class RiskInputs:
     `pool_prices` and `marks` are USD per asset (pool price from the chain, mark from the
     venue). `orders_last_hour` counts intents sent in the past hour, `pnl_today_usd` the
     day's PnL so far (negative = loss). `halted` carries an operator halt from the ledger.
+    `option_deltas` is the delta per unit of the asset of each option symbol (held or
+    ordered); `option_premium_today_usd` the premium already paid for options today.
     """
 
     now_ms: int
@@ -47,6 +56,8 @@ class RiskInputs:
     orders_last_hour: int = 0
     pnl_today_usd: Decimal = Decimal(0)
     halted: str | None = None
+    option_deltas: Mapping[str, float] = field(default_factory=dict)
+    option_premium_today_usd: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,27 +126,83 @@ def _asset_of(intent: OrderIntent, instruments: Mapping[str, Instrument]) -> str
     return inst.asset if inst else intent.symbol.split("/")[0]
 
 
+def _trim(intent: OrderIntent, inst: Instrument | None, scale: Decimal) -> OrderIntent | None:
+    """`intent` with its amount scaled by `scale` (< 1) down to whole steps; None if that
+    leaves nothing or less than the venue minimum."""
+    step = inst.amount_step if inst else Decimal("0.001")
+    amount = (intent.amount * scale / step).to_integral_value(ROUND_DOWN) * step
+    if amount <= 0 or (inst is not None and amount < inst.min_amount):
+        return None
+    return replace(intent, amount=amount, amount_base=intent.amount_base * amount / intent.amount)
+
+
 def _cap_order(
     intent: OrderIntent, price: Decimal, inst: Instrument | None, limits: RiskLimits
 ) -> tuple[OrderIntent | None, str | None]:
+    """Cap an order's notional (`price` x base, or x |delta| for options)."""
     notional = intent.amount_base * price
     if notional <= limits.max_order_notional_usd or intent.reduce_only:
         return intent, None
-    scale = limits.max_order_notional_usd / notional
-    step = inst.amount_step if inst else Decimal("0.001")
-    amount = (intent.amount * scale / step).to_integral_value(ROUND_DOWN) * step
-    if amount <= 0:
+    capped = _trim(intent, inst, limits.max_order_notional_usd / notional)
+    if capped is None:
         return None, f"{intent.client_id}: dropped, one step exceeds max order notional"
-    base = intent.amount_base * amount / intent.amount
     note = (
         f"{intent.client_id}: order notional {notional:.0f} USD capped to "
-        f"{limits.max_order_notional_usd} USD ({intent.amount} -> {amount} contracts)"
+        f"{limits.max_order_notional_usd} USD ({intent.amount} -> {capped.amount} contracts)"
     )
-    return replace(intent, amount=amount, amount_base=base), note
+    return capped, note
+
+
+def premium_usd(intent: OrderIntent, inst: Instrument | None, price: Decimal) -> Decimal:
+    """What an option order pays at most: limit price x contracts, in USD."""
+    per_contract = intent.limit_price if intent.limit_price is not None else Decimal(0)
+    paid = per_contract * intent.amount
+    return paid * price if inst is not None and inst.inverse else paid
+
+
+def _cap_premium(
+    intent: OrderIntent, inst: Instrument | None, price: Decimal, spent: Decimal, limits: RiskLimits
+) -> tuple[OrderIntent | None, str | None]:
+    """Trim an option buy to the premium left per order and for the day."""
+    premium = premium_usd(intent, inst, price)
+    left_today = limits.max_option_premium_per_day_usd - spent
+    allowed = min(limits.max_option_premium_per_order_usd, left_today)
+    if intent.side is not Side.BUY or intent.reduce_only or premium <= allowed:
+        return intent, None
+    which = (
+        f"max per order {limits.max_option_premium_per_order_usd} USD"
+        if allowed == limits.max_option_premium_per_order_usd
+        else f"max per day {limits.max_option_premium_per_day_usd} USD, {spent:.2f} spent today"
+    )
+    capped = _trim(intent, inst, allowed / premium) if allowed > 0 else None
+    if capped is None:
+        return None, f"{intent.client_id}: held back, option premium {premium:.2f} USD > {which}"
+    note = (
+        f"{intent.client_id}: option premium {premium:.2f} USD capped ({which}): "
+        f"{intent.amount} -> {capped.amount} contracts"
+    )
+    return capped, note
 
 
 def _signed(intent: OrderIntent) -> Decimal:
     return intent.amount_base if intent.side.value == "buy" else -intent.amount_base
+
+
+def _is_option(symbol: str, inputs: RiskInputs, instruments: Mapping[str, Instrument]) -> bool:
+    inst = instruments.get(symbol)
+    return symbol in inputs.option_deltas or (
+        inst is not None and inst.kind is InstrumentKind.OPTION
+    )
+
+
+def _delta_weight(
+    symbol: str, inputs: RiskInputs, instruments: Mapping[str, Instrument]
+) -> Decimal:
+    """Delta per unit of size: 1 for perps, the option's delta for options (1 if unknown)."""
+    if not _is_option(symbol, inputs, instruments):
+        return Decimal(1)
+    delta = inputs.option_deltas.get(symbol)
+    return Decimal(1) if delta is None else Decimal(repr(delta))
 
 
 def check(
@@ -149,31 +216,40 @@ def check(
     if halt:
         return Verdict((), halt=halt)
     instruments = instruments or {}
-    hedge_by_asset: dict[str, Decimal] = {}
+    exposure: dict[str, Decimal] = {}
     for h in inputs.hedges:
-        hedge_by_asset[h.asset] = hedge_by_asset.get(h.asset, Decimal(0)) + h.size_base
+        weight = _delta_weight(h.symbol, inputs, instruments)
+        exposure[h.asset] = exposure.get(h.asset, Decimal(0)) + h.size_base * weight
     approved: list[OrderIntent] = []
     notes: list[str] = []
     sent = inputs.orders_last_hour
+    spent = inputs.option_premium_today_usd
     for intent in intents:
         asset = _asset_of(intent, instruments)
         price = inputs.marks.get(asset, intent.decision_price)
+        inst = instruments.get(intent.symbol)
         if not intent.reduce_only and sent >= limits.max_orders_per_hour:
             notes.append(f"{intent.client_id}: held back, {sent} orders in the last hour")
             continue
-        capped, note = _cap_order(intent, price, instruments.get(intent.symbol), limits)
+        weight = _delta_weight(intent.symbol, inputs, instruments)
+        capped, note = _cap_order(intent, price * abs(weight), inst, limits)
+        if capped is not None and _is_option(intent.symbol, inputs, instruments):
+            notes.extend([note] if note else [])
+            capped, note = _cap_premium(capped, inst, price, spent, limits)
         if note:
             notes.append(note)
         if capped is None:
             continue
-        after = hedge_by_asset.get(asset, Decimal(0)) + _signed(capped)
+        after = exposure.get(asset, Decimal(0)) + _signed(capped) * weight
         if not capped.reduce_only and abs(after) * price > limits.max_hedge_notional_usd:
             notes.append(
                 f"{capped.client_id}: held back, {asset} hedge would be {abs(after) * price:.0f} "
-                f"USD > max {limits.max_hedge_notional_usd} USD"
+                f"USD (options by delta) > max {limits.max_hedge_notional_usd} USD"
             )
             continue
-        hedge_by_asset[asset] = after
+        exposure[asset] = after
         approved.append(capped)
         sent += 0 if capped.reduce_only else 1
+        if _is_option(capped.symbol, inputs, instruments) and capped.side is Side.BUY:
+            spent += premium_usd(capped, inst, price)
     return Verdict(tuple(approved), notes=tuple(notes))

@@ -1,7 +1,8 @@
 """The paper venue's pure arithmetic: walking a book, and a position's entry and realised PnL.
 
 Linear (USD-margined) contracts: base = contracts * contract_size, PnL and fees in the
-settle currency, which the paper account counts as USD.
+settle currency, which the paper account counts as USD. Options keep the same position
+record (contracts and average premium); their premium moves cash (`paper_options`).
 """
 
 from __future__ import annotations
@@ -33,13 +34,19 @@ class BookWalk:
         return sum((p * q for p, q in self.takes), ZERO) / filled
 
 
-def walk_book(book: OrderBook, side: Side, amount: Decimal) -> BookWalk:
-    """Consume levels from the best price outward until `amount` contracts or the book ends."""
+def walk_book(
+    book: OrderBook, side: Side, amount: Decimal, limit: Decimal | None = None
+) -> BookWalk:
+    """Consume levels from the best price outward until `amount` contracts, the book's end,
+    or (with `limit`) the first level priced beyond the limit (above it to buy, below to sell).
+    """
     levels: tuple[BookLevel, ...] = book.asks if side is Side.BUY else book.bids
     takes = []
     remaining = amount
     for level in levels:
         if remaining <= 0:
+            break
+        if limit is not None and (level.price > limit if side is Side.BUY else level.price < limit):
             break
         take = min(remaining, level.amount)
         if take > 0:

@@ -13,16 +13,19 @@ from bot.venues.paper_book import PaperPosition
 
 @dataclass
 class PaperAccount:
-    """Balance (USD), positions per symbol, and how far funding has been settled (ms)."""
+    """Balance (USD), cash in other currencies (ETH premiums of inverse options), positions
+    per symbol (perps and options), and how far funding has been settled (ms)."""
 
     balance: Decimal
     funded_until_ms: int
     positions: dict[str, PaperPosition] = field(default_factory=dict)
     next_order_id: int = 1
+    cash: dict[str, Decimal] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "balance": str(self.balance),
+            "cash": {c: str(v) for c, v in sorted(self.cash.items())},
             "funded_until_ms": self.funded_until_ms,
             "next_order_id": self.next_order_id,
             "positions": {
@@ -42,6 +45,7 @@ class PaperAccount:
                 s: PaperPosition(Decimal(p["contracts"]), Decimal(p["entry"]))
                 for s, p in data["positions"].items()
             },
+            cash={str(c): Decimal(v) for c, v in data.get("cash", {}).items()},
         )
 
 

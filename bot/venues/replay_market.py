@@ -5,6 +5,10 @@
 and a synthetic book: `levels` price levels each side, the first `half_spread_bps` from the
 mark, then `level_step_bps` apart, each holding `level_amount` contracts. The prices are
 real; the book is a model (no real depth, no impact beyond what the levels imply).
+
+With `options` (`ReplayOptions`), option symbols of that market are served too: listed by
+`option_chain`, quoted by `snapshot` (Black-76 at the real DVOL on the replayed close of
+the asset's perp) and booked by `order_book`; `volatility` then carries the DVOL per asset.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from bot.domain.market import BookLevel, Instrument, MarketSnapshot, OrderBook, Quote
 from bot.errors import InputError
 from bot.ports import Clock
+from bot.venues.replay_options import ReplayOptions
 
 FUNDING_PERIOD_MS = 8 * 3600 * 1000
 _BPS = Decimal(10000)
@@ -74,6 +79,7 @@ class ReplayMarketData:
         level_step_bps: Decimal = Decimal(1),
         levels: int = 20,
         level_amount: Decimal = Decimal(5),
+        options: ReplayOptions | None = None,
     ) -> None:
         self._series = {s: list(points) for s, points in series.items()}
         self._times = {s: [p.ts_ms for p in points] for s, points in self._series.items()}
@@ -84,6 +90,10 @@ class ReplayMarketData:
         self.level_step_bps = level_step_bps
         self.levels = levels
         self.level_amount = level_amount
+        self.options = options
+        self._perp_of: dict[str, str] = {}
+        for symbol, inst in self._instruments.items():
+            self._perp_of.setdefault(inst.asset, symbol)
 
     def mark(self, symbol: str) -> Decimal:
         """The last recorded price at or before the clock (the first one before the series)."""
@@ -92,11 +102,33 @@ class ReplayMarketData:
         i = bisect.bisect_right(self._times[symbol], self._clock.now_ms()) - 1
         return self._series[symbol][max(i, 0)].price
 
+    def _is_option(self, symbol: str) -> bool:
+        return self.options is not None and self.options.owns(symbol)
+
+    def underlying(self, asset: str) -> Decimal:
+        """The asset's USD price: the replayed close of its perp."""
+        symbol = self._perp_of.get(asset)
+        if symbol is None:
+            raise InputError(f"replay market data has no perp series to price {asset} options")
+        return self.mark(symbol)
+
     async def instruments(self, symbols: Sequence[str]) -> Mapping[str, Instrument]:
-        missing = [s for s in symbols if s not in self._instruments]
+        missing = [s for s in symbols if s not in self._instruments and not self._is_option(s)]
         if missing:
             raise InputError(f"replay market data has no instrument for {missing}")
-        return {s: self._instruments[s] for s in symbols}
+        out = {}
+        for s in symbols:
+            if s in self._instruments:
+                out[s] = self._instruments[s]
+            elif self.options is not None:
+                out[s] = self.options.instrument(s)
+        return out
+
+    async def option_chain(self, asset: str) -> Mapping[str, Instrument]:
+        """Listed, unexpired options on `asset` now (empty without `options`)."""
+        if self.options is None or asset not in self._perp_of:
+            return {}
+        return self.options.chain(asset, self._clock.now_ms(), self.underlying(asset))
 
     def quote(self, symbol: str) -> Quote:
         now = self._clock.now_ms()
@@ -114,12 +146,26 @@ class ReplayMarketData:
         )
 
     async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
-        quotes = {s: self.quote(s) for s in symbols}
+        now = self._clock.now_ms()
         instruments = await self.instruments(symbols)
+        options = [s for s in symbols if s not in self._instruments]
+        quotes = {s: self.quote(s) for s in symbols if s in self._instruments}
         prices = {instruments[s].asset: q.mark for s, q in quotes.items()}
-        return MarketSnapshot(self._clock.now_ms(), prices, quotes, instruments)
+        vols: dict[str, float] = {}
+        if self.options is not None:
+            for asset in {i.asset for i in instruments.values()}:
+                if asset in self._perp_of:
+                    prices[asset] = self.underlying(asset)
+                    vol = self.options.volatility(asset, now)
+                    if vol is not None:
+                        vols[asset] = vol
+            quotes.update(self.options.quotes(options, now, self.underlying))
+        return MarketSnapshot(now, prices, quotes, instruments, vols)
 
     async def order_book(self, symbol: str, depth: int = 20) -> OrderBook:
+        if self.options is not None and self._is_option(symbol):
+            quote = self.options.quotes([symbol], self._clock.now_ms(), self.underlying)[symbol]
+            return self.options.book(quote, depth)
         return self._book(symbol, self.mark(symbol), min(depth, self.levels))
 
     def _book(self, symbol: str, mark: Decimal, depth: int) -> OrderBook:
