@@ -13,12 +13,15 @@ from rich.table import Table as RichTable
 from bot import report as review
 from bot.commands.common import ConfigOption, err_console, guarded, print_json, settings_from
 from bot.errors import InputError
+from bot.report.option_tables import latest_greeks_table
 from bot.report.tables import Table, rounded
 
 TERMINAL_ROWS = 20
 """The terminal shows the newest rows of long tables; --csv / --json / --html have all."""
 
 TERMINAL_TABLES = ("days", "decisions", "orders", "fills", "halts")
+OPTION_TERMINAL_TABLES = ("options", "options_open")
+"""Shown after the options summary when the ledger has options (the greeks: --csv/--html)."""
 
 
 def parse_time(text: str, flag: str) -> int:
@@ -51,6 +54,17 @@ TERMINAL_COLUMNS = {
         "fee_usd",
         "slippage_usd",
     ),
+    "options": (
+        "time",
+        "kind",
+        "symbol",
+        "side",
+        "contracts",
+        "price",
+        "currency",
+        "premium",
+        "usd",
+    ),
     "orders": (
         "time",
         "client_id",
@@ -73,10 +87,12 @@ def _acting(t: Table) -> Table:
     return Table(t.name, f"{t.title} that acted ({len(rows)} of {len(t.rows)})", t.columns, rows)
 
 
-def _rich(t: Table, rows: int = TERMINAL_ROWS) -> RichTable:
+def _rich(t: Table, rows: int = TERMINAL_ROWS, with_options: bool = False) -> RichTable:
     shown = t.rows[-rows:]
     title = t.title if len(t.rows) <= rows else f"{t.title}, newest {rows} of {len(t.rows)}"
     cols = TERMINAL_COLUMNS.get(t.name, t.columns)
+    if with_options and t.name == "days":
+        cols = (*cols[:-1], "options_pnl", cols[-1])
     index = [t.columns.index(c) for c in cols]
     out = RichTable(title=title)
     for i, col in zip(index, cols, strict=True):
@@ -93,21 +109,33 @@ def _rich(t: Table, rows: int = TERMINAL_ROWS) -> RichTable:
     return out
 
 
+def _usd_rows(t: Table, bold: tuple[str, ...]) -> RichTable:
+    """An (item, key, usd) table as two columns, amounts in USD with 2 decimals."""
+    out = RichTable(title=t.title)
+    out.add_column("component")
+    out.add_column("USD", justify="right")
+    for label, key, value in t.rows:
+        style = "bold" if key in bold else None
+        out.add_row(str(label), f"{value:,.2f}", style=style)
+    return out
+
+
 def print_report(rep: review.Report, console: Console) -> None:
-    total = rep.table("total")
-    summary = RichTable(title=total.title)
-    summary.add_column("component")
-    summary.add_column("USD", justify="right")
-    for label, key, value in total.rows:
-        style = "bold" if key in ("net", "lp_pnl", "hedge_pnl") else None
-        summary.add_row(str(label), f"{value:,.2f}", style=style)
-    console.print(summary)
+    console.print(_usd_rows(rep.table("total"), ("net", "lp_pnl", "hedge_pnl", "options_pnl")))
+    with_options = rep.attribution.options is not None
     for name in TERMINAL_TABLES:
         t = rep.table(name)
         if name == "decisions":
             t = _acting(t)
         if t.rows:
-            console.print(_rich(t))
+            console.print(_rich(t, with_options=with_options))
+    options = rep.attribution.options
+    if options is not None:
+        console.print(_usd_rows(rep.table("options_summary"), ("pnl_usd", "value_end_usd")))
+        tables = [*(rep.table(n) for n in OPTION_TERMINAL_TABLES), latest_greeks_table(options)]
+        for t in tables:
+            if t.rows:
+                console.print(_rich(t))
     for w in rep.attribution.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
 

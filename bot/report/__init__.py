@@ -1,6 +1,8 @@
 """Post-trade review from the ledger alone: attribution, tables, CSV/JSON and one HTML file.
 
 `build(reader, since_ms=, until_ms=)` reads a `LedgerReader`; the outputs take the `Report`.
+Options (fills of option symbols, OPTION_SETTLEMENT, BOOK_GREEKS) add an options component,
+tables and an HTML section; a ledger without them gives the report it always gave.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.ports import LedgerReader
-from bot.report import html, tables
+from bot.report import html, option_tables, tables
 from bot.report.attribution import Attribution, Components, attribute
 from bot.report.load import ReportData, load
 from bot.report.tables import Table
+from bot.report.values import OptionsReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,7 @@ class Report:
 
 def from_data(data: ReportData) -> Report:
     a = attribute(data)
-    return Report(data, a, tables.all_tables(data, a))
+    return Report(data, a, (*tables.all_tables(data, a), *option_tables.all_tables(a)))
 
 
 def build(
@@ -51,4 +54,13 @@ def build(
     return from_data(load(reader, since_ms=since_ms, until_ms=until_ms))
 
 
-__all__ = ["Attribution", "Components", "Report", "ReportData", "Table", "build", "from_data"]
+__all__ = [
+    "Attribution",
+    "Components",
+    "OptionsReport",
+    "Report",
+    "ReportData",
+    "Table",
+    "build",
+    "from_data",
+]

@@ -14,13 +14,17 @@ price P (from the tick's pool price; the quote at 1 if it is USD), from tick 0 t
 - lp_pnl   = lp_fees + lp_il + lp_hold = (x1 + f1) P1 - (x0 + f0) P0 + collected * P1
 Hedges (linear perps, `hedge_book`): hedge_pnl = hedge_realised + Δ hedge_unrealised,
 marked at the tick marks. `funding` is the sum of FUNDING amounts (received > 0);
-`trading_fees` the fills' fees in USD (paid > 0).
+`trading_fees` the perp fills' fees in USD (paid > 0). Options (`options`, never in the
+perp hedge book): options_pnl = options_premium (received > 0) + options_settlement
+- options_fees + options_mtm (Δ BOOK_GREEKS option value).
 
 The identity, to the last digit (each side computed separately, `net` from values):
-    net = lp_pnl + hedge_pnl + funding - trading_fees
+    net = lp_pnl + hedge_pnl + funding - trading_fees + options_pnl
         = (LP value incl. fees, change) + (hedge mark-to-market) + funding - trading fees
+          + (option value, change) + option cash in (premiums, payouts) - option fees
 `slippage` (fill price vs the intent's decision price, a worse fill > 0) is a memo item: it
-is already inside hedge_pnl and is not subtracted again.
+is already inside hedge_pnl and is not subtracted again; `options_theta_paid` likewise
+inside options_mtm. A ledger without options has every options_* component 0.
 
 Limits: a position's PnL starts at the first tick that shows it; liquidity added or removed
 between ticks shows up in lp_il (the ledger has no such event yet). Fills and funding after
@@ -34,14 +38,16 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal, localcontext
 
 from bot.domain.events import PositionRow, Tick
-from bot.domain.market import DEFAULT_ASSET_MAP, USD
 from bot.domain.orders import Fill, FundingPayment, Side
+from bot.options.chain import is_option_symbol
+from bot.report import options
 from bot.report.hedge_book import PRECISION, QUANTUM, ZERO, HedgeBook
 from bot.report.load import At, ReportData
+from bot.report.prices import asset_of_symbol, usd_price, utc_day
 from bot.report.values import (
     COMPONENT_FIELDS,
     Attribution,
@@ -49,6 +55,7 @@ from bot.report.values import (
     DayRow,
     DeltaPoint,
     FillView,
+    OptionFlow,
     PnlPoint,
 )
 
@@ -65,38 +72,11 @@ __all__ = [
 
 RATIO_QUANTUM = Decimal("1e-12")
 """Hedge ratios are shown to 12 places (a display value, not part of the identity)."""
-USD_LIKE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "DAI", "USDS", "TUSD"})
-
-
-def utc_day(ts_ms: int) -> date:
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).date()
-
-
-def asset_of_symbol(symbol: str, known: Mapping[str, str]) -> str:
-    """ETH for 'ETH/USDT:USDT' unless a decision named the symbol's asset."""
-    if symbol in known:
-        return known[symbol]
-    head = symbol.split("/")[0].upper()
-    return DEFAULT_ASSET_MAP.get(head, head)
-
-
-def _asset_usd(tick: Tick | None, currency: str) -> Decimal | None:
-    """USD price of a currency or asset at a tick (stablecoins at 1)."""
-    cur = currency.upper()
-    if cur in USD_LIKE or cur == USD:
-        return Decimal(1)
-    if tick is None:
-        return None
-    asset = DEFAULT_ASSET_MAP.get(cur, cur)
-    for row in tick.assets:
-        if row.asset == asset and row.price_usd != 0:
-            return row.price_usd
-    return tick.marks.get(cur)
 
 
 def _position_prices(tick: Tick, row: PositionRow) -> tuple[Decimal, Decimal] | None:
     """USD prices of (base, quote) at a tick: quote from the asset rows, base = price * quote."""
-    quote = _asset_usd(tick, row.quote)
+    quote = usd_price(tick, row.quote)
     if quote is None:
         return None
     return row.price * quote, quote
@@ -184,6 +164,7 @@ class _Replay:
         self.book = HedgeBook()
         self.intents = {i.value.client_id: i.value for i in data.intents}
         self.assets = {d.value.symbol: d.value.asset for d in data.decisions if d.value.symbol}
+        self.options = options.replay(data, self.intents, self.assets)
         self.prev: Tick | None = None
         self.prev_ts = 0
         self.marks: dict[str, Decimal] = {}
@@ -206,7 +187,8 @@ class _Replay:
             if isinstance(item.value, Tick):
                 self._tick(item)
             elif isinstance(item.value, Fill):
-                self.fills.append(item)
+                if not is_option_symbol(item.value.symbol):  # options: `self.options`
+                    self.fills.append(item)
             else:
                 self.funding.append(item)
         if self.fills or self.funding:
@@ -219,13 +201,15 @@ class _Replay:
         deltas = [
             p for t in self.data.ticks if self.data.in_window(t.ts_ms) for p in delta_points(t)
         ]
+        opt = self.options
         return Attribution(
             total=_sum(c for _, c in self.intervals),
             days=_group_days(self.intervals, self.counts),
             series=tuple(self.series),
             deltas=tuple(deltas),
             fills=tuple(v for v in self.views if self.data.in_window(v.ts_ms)),
-            warnings=tuple(dict.fromkeys(self.warn)),
+            warnings=tuple(dict.fromkeys([*self.warn, *opt.warnings])),
+            options=options.summary(self.data, opt) if opt.present else None,
         )
 
     def _tick(self, item: At[Tick]) -> None:
@@ -235,27 +219,30 @@ class _Replay:
         funding = self._funding(self.prev or tick)
         u_now = self.book.unrealised(marks)
         if self.prev is not None and self.data.in_window(item.ts_ms):
+            opt = self.options.steps[item.seq]
             lp, lp_change = lp_interval(self.prev, tick, self.warn)
             with localcontext() as ctx:
                 ctx.prec = PRECISION
                 comps = dataclasses.replace(
-                    lp,
+                    lp + opt.components(),
                     hedge_realised=step.realised,
                     hedge_unrealised=u_now - self.u_prev,
                     funding=funding,
                     trading_fees=step.trading_fees,
                     slippage=step.slippage,
-                    net=lp_change + step.mtm + funding - step.trading_fees,
+                    net=lp_change + step.mtm + funding - step.trading_fees + opt.net,
                 )
-            self._record(item.ts_ms, comps)
+            self._record(item.ts_ms, comps, opt.flows)
         self.prev, self.prev_ts, self.marks, self.u_prev = tick, item.ts_ms, marks, u_now
         self.fills, self.funding = [], []
 
-    def _record(self, ts_ms: int, comps: Components) -> None:
+    def _record(self, ts_ms: int, comps: Components, option_flows: Iterable[OptionFlow]) -> None:
         self.intervals.append((ts_ms, comps))
         self.counts[utc_day(ts_ms)][0] += 1
         for f in self.fills:
             self.counts[utc_day(f.ts_ms)][1] += 1
+        for o in option_flows:
+            self.counts[utc_day(o.ts_ms)][1] += o.kind == "trade"
         for p in self.funding:
             self.counts[utc_day(p.ts_ms)][2] += 1
         if not self.series:
@@ -269,7 +256,7 @@ class _Replay:
         out: dict[str, Decimal] = {}
         for symbol in symbols:
             asset = asset_of_symbol(symbol, self.assets)
-            mark = tick.marks.get(symbol) or tick.marks.get(asset) or _asset_usd(tick, asset)
+            mark = tick.marks.get(symbol) or tick.marks.get(asset) or usd_price(tick, asset)
             if mark is None:
                 mark = self.marks.get(symbol)
             if mark is None:
@@ -303,7 +290,7 @@ class _Replay:
         total = ZERO
         for item in self.funding:
             p = item.value
-            price = _asset_usd(price_tick, p.currency)
+            price = usd_price(price_tick, p.currency)
             if price is None:
                 self.warn.append(f"funding {p.payment_id}: no USD price for {p.currency}; left out")
                 continue
@@ -319,7 +306,7 @@ class _Replay:
             else (intent.amount_base / intent.amount).quantize(QUANTUM)
         )
         qty = f.amount * (size or Decimal(1)) * (1 if f.side is Side.BUY else -1)
-        fee_price = _asset_usd(price_tick, f.fee_currency) if f.fee else Decimal(1)
+        fee_price = usd_price(price_tick, f.fee_currency) if f.fee else Decimal(1)
         if fee_price is None:
             self.warn.append(f"fill {f.trade_id}: no USD price for fee in {f.fee_currency}")
         decision = None if intent is None else intent.decision_price

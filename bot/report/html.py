@@ -6,7 +6,7 @@ archived as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from html import escape
 
@@ -14,8 +14,11 @@ from bot.domain.orders import Side
 from bot.report.attribution import Attribution, Components
 from bot.report.charts import Marker, Series, line_chart
 from bot.report.load import ReportData
-from bot.report.tables import TOTAL_ROWS, Table, component, iso, rounded
+from bot.report.option_tables import OPTION_TABLES, greeks_sources
+from bot.report.tables import Table, component, iso, rounded, total_rows
+from bot.report.values import GreeksPoint, OptionsReport
 
+Points = tuple[tuple[float, float], ...]
 PALETTE = ("#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#4b5563")
 MAX_ROWS = 500
 """Longer tables are cut in the HTML (the CSV and JSON keep every row)."""
@@ -53,7 +56,14 @@ CARDS: tuple[tuple[str, str], ...] = (
 )
 
 
-COSTS = frozenset({"trading_fees", "slippage"})
+OPTION_CARDS: tuple[tuple[str, str], ...] = (
+    ("options_pnl", "Options PnL"),
+    ("options_theta_paid", "Theta paid (memo)"),
+)
+
+COSTS = frozenset({"trading_fees", "slippage", "options_fees", "options_theta_paid"})
+SUMMARY_COSTS = frozenset({"premiums_paid_usd", "fees_usd", "theta_paid_usd"})
+"""Options summary items where a positive number is a cost."""
 """Components where a positive number is a cost (shown red)."""
 
 
@@ -63,21 +73,22 @@ def _usd(value: Decimal, key: str = "") -> str:
     return f'<span class="{cls}">{value:,.2f}</span>'
 
 
-def _cards(total: Components) -> str:
+def _cards(total: Components, with_options: bool) -> str:
+    cards = (*CARDS, *OPTION_CARDS) if with_options else CARDS
     items = "".join(
         f'<div class="card" id="card-{key}"><div class="k">{escape(label)}</div>'
         f'<div class="v">{_usd(component(total, key), key)}</div></div>'
-        for key, label in CARDS
+        for key, label in cards
     )
     return f'<div class="cards">{items}</div>'
 
 
-def _total_table(total: Components) -> str:
+def _total_table(total: Components, with_options: bool) -> str:
     rows = "".join(
         f'<tr class="{"sum" if label.startswith("=") or key == "net" else ""}">'
         f'<td>{escape(label)}</td><td class="num" id="total-{key}">'
         f"{_usd(component(total, key), key)}</td></tr>"
-        for key, label in TOTAL_ROWS
+        for key, label in total_rows(with_options)
     )
     return f'<table id="total"><tr><th>component</th><th>USD</th></tr>{rows}</table>'
 
@@ -109,7 +120,7 @@ def table_html(t: Table) -> str:
 
 
 def _pnl_chart(a: Attribution) -> str:
-    parts = (
+    parts: tuple[tuple[str, str, bool], ...] = (
         ("net", "Net", False),
         ("lp_fees", "LP fees", False),
         ("lp_il", "IL (vs holding)", False),
@@ -118,10 +129,12 @@ def _pnl_chart(a: Attribution) -> str:
         ("funding", "Funding", False),
         ("trading_fees", "Trading fees", True),
     )
+    if a.options is not None:
+        parts = (*parts, ("options_pnl", "Options PnL", False))
     series = [
         Series(
             label,
-            PALETTE[i],
+            PALETTE[i % len(PALETTE)],
             tuple((float(p.ts_ms), float(component(p.cumulative, key))) for p in a.series),
             dashed,
         )
@@ -185,6 +198,77 @@ def _window(data: ReportData) -> str:
     return f"window {since} – {until} (UTC){seen}"
 
 
+def _xy(points: Sequence[GreeksPoint], value: Callable[[GreeksPoint], float]) -> Points:
+    return tuple((float(p.ts_ms), value(p)) for p in points)
+
+
+def _of(o: OptionsReport, asset: str) -> list[GreeksPoint]:
+    return [p for p in o.greeks if p.row.asset == asset]
+
+
+def _greeks_charts(o: OptionsReport, asset: str) -> list[str]:
+    pts = _of(o, asset)
+    source = f" [greeks: {greeks_sources(pts)}]"
+    return [
+        line_chart(
+            f"{asset}: net delta of the book, LP + perp + options (base units){source}",
+            [
+                Series("net delta", PALETTE[0], _xy(pts, lambda p: p.net_delta)),
+                Series("net at expiry", PALETTE[4], _xy(pts, lambda p: p.net_expiry_delta)),
+                Series("LP", PALETTE[1], _xy(pts, lambda p: float(p.row.lp_delta)), True),
+                Series("perp", PALETTE[2], _xy(pts, lambda p: float(p.row.perp_delta)), True),
+                Series("options", PALETTE[3], _xy(pts, lambda p: p.row.options_delta), True),
+            ],
+            zero=True,
+        ),
+        line_chart(
+            f"{asset}: gamma, LP vs options (base per USD){source}",
+            [
+                Series("net gamma", PALETTE[0], _xy(pts, lambda p: p.net_gamma)),
+                Series("LP gamma", PALETTE[1], _xy(pts, lambda p: p.row.lp_gamma), True),
+                Series("options gamma", PALETTE[3], _xy(pts, lambda p: p.row.options_gamma), True),
+            ],
+            zero=True,
+        ),
+        line_chart(
+            f"{asset}: options vega (USD per vol point) and theta (USD per day){source}",
+            [
+                Series("vega", PALETTE[5], _xy(pts, lambda p: p.row.options_vega)),
+                Series("theta", PALETTE[4], _xy(pts, lambda p: p.row.options_theta)),
+            ],
+            zero=True,
+        ),
+    ]
+
+
+def _options_section(o: OptionsReport, tables: Sequence[Table]) -> list[str]:
+    """Summary, greeks charts per asset (with their source) and the options tables."""
+    by_name = {t.name: t for t in tables}
+    summary = "".join(
+        f'<tr><td>{escape(str(label))}</td><td class="num" id="options-{key}">'
+        f"{_usd(value, 'options_fees' if key in SUMMARY_COSTS else '')}"
+        "</td></tr>"
+        for label, key, value in by_name["options_summary"].rows
+        if isinstance(value, Decimal)
+    )
+    assets = list(dict.fromkeys(p.row.asset for p in o.greeks))
+    charts = [c for asset in assets for c in _greeks_charts(o, asset)]
+    sources = "".join(
+        f"<li>{escape(asset)}: {escape(greeks_sources(_of(o, asset)))}</li>" for asset in assets
+    )
+    return [
+        "<section id='options'><h2>Options</h2>",
+        "<p class='sub'>options PnL = premiums received − premiums paid + settlement payouts "
+        "+ change in option value (BOOK_GREEKS mark-to-market) − option fees; theta paid is "
+        "inside the value change</p>",
+        f'<table id="options-summary"><tr><th>item</th><th>USD</th></tr>{summary}</table>',
+        f"<p class='sub'>greeks source</p><ul id='greeks-source'>{sources}</ul>" if sources else "",
+        *charts,
+        *(table_html(by_name[n]) for n in OPTION_TABLES if n != "options_summary"),
+        "</section>",
+    ]
+
+
 def render(data: ReportData, a: Attribution, tables: Sequence[Table]) -> str:
     """The whole page; `tables` as from `tables.all_tables` (the total is drawn apart)."""
     assets = list(dict.fromkeys(p.asset for p in a.deltas))
@@ -193,21 +277,25 @@ def render(data: ReportData, a: Attribution, tables: Sequence[Table]) -> str:
         charts += _asset_charts(a, asset)
     charts.append(_net_delta_chart(a, assets))
     warn = "".join(f"<li>{escape(w)}</li>" for w in a.warnings)
+    with_options = a.options is not None
+    formula = "net = LP PnL incl. fees + hedge PnL + funding − trading fees"
+    if with_options:
+        formula += " + options PnL"
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<title>lphedge report</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>lphedge post-trade review</h1>",
         f"<div class='sub'>{escape(_window(data))}</div>",
-        _cards(a.total),
+        _cards(a.total, with_options),
         f"<div class='warn'><ul>{warn}</ul></div>" if warn else "",
         "<h2>PnL attribution, total (USD)</h2>",
-        "<p class='sub'>net = LP PnL incl. fees + hedge PnL + funding − trading fees; "
-        "slippage is inside hedge PnL</p>",
-        _total_table(a.total),
+        f"<p class='sub'>{formula}; slippage is inside hedge PnL</p>",
+        _total_table(a.total, with_options),
+        *(_options_section(a.options, tables) if a.options is not None else []),
         "<h2>Charts</h2>",
         *charts,
-        *(table_html(t) for t in tables if t.name != "total"),
+        *(table_html(t) for t in tables if t.name != "total" and t.name not in OPTION_TABLES),
         "</body></html>",
     ]
     return "".join(parts)

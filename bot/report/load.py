@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from bot.domain import events as ev
-from bot.domain.events import Decision, Halt, Tick
+from bot.domain.events import BookGreeks, Decision, Halt, OptionSettlement, Tick
 from bot.domain.orders import Fill, FundingPayment, LedgerEvent, OrderAck, OrderIntent
 from bot.errors import InputError
 from bot.ports import LedgerReader
@@ -28,6 +28,8 @@ KINDS: tuple[str, ...] = (
     ev.FILL,
     ev.FUNDING,
     ev.HALT,
+    ev.OPTION_SETTLEMENT,
+    ev.BOOK_GREEKS,
 )
 
 
@@ -53,6 +55,8 @@ class ReportData:
     halts: tuple[At[Halt], ...]
     since_ms: int | None = None
     until_ms: int | None = None
+    settlements: tuple[At[OptionSettlement], ...] = ()
+    greeks: tuple[At[BookGreeks], ...] = ()
 
     def in_window(self, ts_ms: int) -> bool:
         if self.since_ms is not None and ts_ms < self.since_ms:
@@ -113,6 +117,8 @@ def from_events(
         halts=tuple(typed(ev.HALT, Halt)),
         since_ms=since_ms,
         until_ms=until_ms,
+        settlements=tuple(typed(ev.OPTION_SETTLEMENT, OptionSettlement)),
+        greeks=tuple(typed(ev.BOOK_GREEKS, BookGreeks)),
     )
 
 

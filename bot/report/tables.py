@@ -15,8 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.domain.orders import OrderAck
-from bot.report.attribution import COMPONENT_FIELDS, Attribution, Components
+from bot.report.attribution import Attribution, Components
 from bot.report.load import ReportData
+from bot.report.values import BASE_FIELDS, OPTION_FIELDS
 
 Cell = str | Decimal | int | bool | None
 
@@ -35,6 +36,26 @@ TOTAL_ROWS: tuple[tuple[str, str], ...] = (
 )
 """Components in reading order; `net` = lp_pnl + hedge_pnl + funding - trading_fees."""
 
+OPTION_TOTAL_ROWS: tuple[tuple[str, str], ...] = (
+    ("options_premium", "Option premiums (received +, paid -)"),
+    ("options_settlement", "Option settlements"),
+    ("options_mtm", "Option value change (MTM)"),
+    ("options_fees", "Option fees (-)"),
+    ("options_pnl", "= Options PnL"),
+)
+OPTION_MEMO_ROWS: tuple[tuple[str, str], ...] = (
+    ("options_theta_paid", "memo: theta paid (in option value change)"),
+)
+
+
+def total_rows(with_options: bool) -> tuple[tuple[str, str], ...]:
+    """TOTAL_ROWS, with the options rows before `net` (and their memo) when there are options."""
+    if not with_options:
+        return TOTAL_ROWS
+    cut = next(i for i, (key, _) in enumerate(TOTAL_ROWS) if key == "net")
+    return (*TOTAL_ROWS[:cut], *OPTION_TOTAL_ROWS, *TOTAL_ROWS[cut:], *OPTION_MEMO_ROWS)
+
+
 DAY_COLUMNS: tuple[str, ...] = (
     "day",
     "lp_fees",
@@ -52,6 +73,27 @@ DAY_COLUMNS: tuple[str, ...] = (
     "fills",
     "funding_payments",
 )
+OPTION_DAY_COLUMNS: tuple[str, ...] = (
+    "options_premium",
+    "options_settlement",
+    "options_mtm",
+    "options_fees",
+    "options_pnl",
+)
+
+
+def day_columns(with_options: bool) -> tuple[str, ...]:
+    """DAY_COLUMNS, with the options columns before `net` and theta after `slippage`."""
+    if not with_options:
+        return DAY_COLUMNS
+    net, counts = DAY_COLUMNS.index("net"), DAY_COLUMNS.index("intervals")
+    return (
+        *DAY_COLUMNS[:net],
+        *OPTION_DAY_COLUMNS,
+        *DAY_COLUMNS[net:counts],
+        "options_theta_paid",
+        *DAY_COLUMNS[counts:],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +126,22 @@ def component(c: Components, name: str) -> Decimal:
 
 
 def total_table(a: Attribution) -> Table:
-    rows = tuple((label, name, component(a.total, name)) for name, label in TOTAL_ROWS)
+    rows = tuple(
+        (label, name, component(a.total, name)) for name, label in total_rows(a.options is not None)
+    )
     return Table("total", "PnL attribution, total (USD)", ("item", "key", "usd"), rows)
 
 
 def days_table(a: Attribution) -> Table:
-    money = DAY_COLUMNS[1:12]
+    columns = day_columns(a.options is not None)
+    money = columns[1:-3]
     rows: list[tuple[Cell, ...]] = []
     for d in a.days:
         values: list[Cell] = [d.day.isoformat()]
         values += [component(d.pnl, n) for n in money]
         values += [d.ticks, d.fills, d.funding_payments]
         rows.append(tuple(values))
-    return Table("days", "PnL attribution per UTC day (USD)", DAY_COLUMNS, tuple(rows))
+    return Table("days", "PnL attribution per UTC day (USD)", columns, tuple(rows))
 
 
 def decisions_table(data: ReportData) -> Table:
@@ -208,6 +253,7 @@ def halts_table(data: ReportData) -> Table:
 
 
 def all_tables(data: ReportData, a: Attribution) -> tuple[Table, ...]:
+    """The attribution tables; `option_tables.all_tables` adds the options ones."""
     return (
         total_table(a),
         days_table(a),
@@ -238,7 +284,17 @@ def exact(cell: Cell) -> str:
     return plain(cell) if isinstance(cell, Decimal) else str(cell)
 
 
-MONEY_COLUMNS = frozenset({*DAY_COLUMNS[1:12], "usd", "fee_usd", "slippage_usd"})
+MONEY_COLUMNS = frozenset(
+    {
+        *DAY_COLUMNS[1:12],
+        *OPTION_DAY_COLUMNS,
+        "options_theta_paid",
+        "usd",
+        "fee_usd",
+        "slippage_usd",
+        "options_value_usd",
+    }
+)
 """Columns in USD: shown with 2 decimals."""
 
 
@@ -267,8 +323,12 @@ def write_csv(tables: Sequence[Table], directory: Path) -> list[Path]:
 
 
 def to_json(data: ReportData, a: Attribution, tables: Sequence[Table]) -> dict[str, object]:
-    """One JSON object: window, total (with lp_pnl, hedge_pnl), one list per table, warnings."""
-    names = (*COMPONENT_FIELDS, "lp_pnl", "hedge_pnl")
+    """One JSON object: window, total (with lp_pnl, hedge_pnl), one list per table, warnings.
+
+    With options the total also has the options_* components and options_pnl."""
+    names: tuple[str, ...] = (*BASE_FIELDS, "lp_pnl", "hedge_pnl")
+    if a.options is not None:
+        names = (*names, *OPTION_FIELDS, "options_pnl")
     total = {n: plain(component(a.total, n)) for n in names}
     out: dict[str, object] = {
         "window": {"since_ms": data.since_ms, "until_ms": data.until_ms},

@@ -7,7 +7,17 @@ from datetime import UTC, datetime
 from decimal import Decimal as D
 
 from bot.domain import events as ev
-from bot.domain.events import AssetRow, Decision, Halt, PositionRow, Tick, to_payload
+from bot.domain.events import (
+    AssetRow,
+    BookGreeks,
+    Decision,
+    GreeksRow,
+    Halt,
+    OptionSettlement,
+    PositionRow,
+    Tick,
+    to_payload,
+)
 from bot.domain.orders import (
     Fill,
     FundingPayment,
@@ -214,3 +224,130 @@ def small_ledger() -> MemoryLedger:
         ev.TICK, tick(3, "1900", "1.1", "1800", "0.002", "5", "-0.5", "1901"), "2024-01-02T08:00:00"
     )
     return led
+
+
+CALL = "ETH/USD:ETH-240126-2200-C"  # Deribit-style inverse: premium in ETH
+PUT = "ETH/USDT:USDT-240102-2000-P"  # USD-settled: premium in USDT
+
+Event = tuple[str, object, str | int]
+
+
+def option_intent(
+    client_id: str, symbol: str, side: Side, contracts: str, limit: str, underlying: str = "2000"
+) -> OrderIntent:
+    """An option order as the planner writes it: IOC limit, decision price = the underlying."""
+    return OrderIntent(
+        plan_id="plan-" + client_id,
+        leg=0,
+        venue="paper",
+        symbol=symbol,
+        side=side,
+        amount=D(contracts),
+        amount_base=D(contracts),  # contract size 1
+        reduce_only=False,
+        client_id=client_id,
+        reason="options overlay",
+        decision_price=D(underlying),
+        order_type="limit",
+        limit_price=D(limit),
+    )
+
+
+def option_fill(
+    client_id: str, symbol: str, side: Side, contracts: str, premium: str, fee: str, ts: str
+) -> Fill:
+    """`premium` per contract in the symbol's settle currency, as the venue reports it."""
+    cur = symbol.split(":")[1].split("-")[0]
+    return Fill(
+        client_id,
+        "v-" + client_id,
+        "t-" + client_id,
+        symbol,
+        side,
+        D(contracts),
+        D(premium),
+        D(fee),
+        cur,
+        ms(ts),
+        "paper",
+    )
+
+
+def book_greeks(
+    block: int, price: str, value: str, theta: float, source: str, gamma: float = 0.0
+) -> BookGreeks:
+    """One ETH row; delta and vega are not part of the hand computation."""
+    row = GreeksRow(
+        asset="ETH",
+        price_usd=D(price),
+        lp_delta=D(1),
+        lp_gamma=-0.001,
+        perp_delta=D(-1),
+        options_delta=0.25 if value != "0" else 0.0,
+        options_gamma=gamma,
+        options_vega=3.5 if value != "0" else 0.0,
+        options_theta=theta,
+        options_value_usd=D(value),
+        source=source,
+    )
+    return BookGreeks(block, (row,))
+
+
+def with_events(base: MemoryLedger, after: dict[int, list[Event]]) -> MemoryLedger:
+    """`base` with extra events inserted after the given seqs (0: first; seqs renumbered)."""
+    led = MemoryLedger()
+    for kind, value, ts in after.get(0, []):
+        led.add(kind, value, ts)
+    for e in base.rows:
+        led.rows.append(LedgerEvent(len(led.rows) + 1, e.ts_ms, e.run_id, e.kind, e.payload))
+        for kind, value, ts in after.get(e.seq, []):
+            led.add(kind, value, ts)
+    return led
+
+
+def options_ledger() -> MemoryLedger:
+    """`small_ledger` plus options, in the engine's order: each tick's BOOK_GREEKS (the book
+    as read at the tick's start) is written just before its TICK, a settlement (done when the
+    paper venue's positions are read) before both. Hand-computed in test_options_report.py.
+
+    Tick 1 (ETH 2000): nothing held; then buy 2 CALL at 0.05 ETH (fee 0.0006 ETH) and 1 PUT
+    at 30 USDT (fee 0.3 USDT). Tick 2 (ETH 2100): value 262, theta -24/day; then sell 1 CALL
+    at 0.04 ETH (fee 0.0003 ETH). Tick 3: the PUT settles at 1900 (payout 100 USDT); value
+    57, theta -12/day.
+    """
+    t1, t2, t3 = "2024-01-01T00:00:00", "2024-01-01T12:00:00", "2024-01-02T08:00:00"
+    settle = OptionSettlement(
+        "paper",
+        PUT,
+        "ETH",
+        D(1),
+        D(1),
+        D(2000),
+        "put",
+        ms(t3),
+        D(1900),
+        D(100),
+        "USDT",
+        D(100),
+    )
+    return with_events(
+        small_ledger(),
+        {
+            0: [(ev.BOOK_GREEKS, book_greeks(1, "2000", "0", 0.0, "none"), t1)],
+            1: [
+                (ev.ORDER_INTENT, option_intent("o1", CALL, Side.BUY, "2", "0.06"), t1),
+                (ev.FILL, option_fill("o1", CALL, Side.BUY, "2", "0.05", "0.0006", t1), t1),
+                (ev.ORDER_INTENT, option_intent("o2", PUT, Side.BUY, "1", "33"), t1),
+                (ev.FILL, option_fill("o2", PUT, Side.BUY, "1", "30", "0.3", t1), t1),
+            ],
+            5: [(ev.BOOK_GREEKS, book_greeks(2, "2100", "262", -24.0, "black76", 0.002), t2)],
+            6: [
+                (ev.ORDER_INTENT, option_intent("o3", CALL, Side.SELL, "1", "0.03", "2100"), t2),
+                (ev.FILL, option_fill("o3", CALL, Side.SELL, "1", "0.04", "0.0003", t2), t2),
+            ],
+            12: [
+                (ev.OPTION_SETTLEMENT, settle, t3),
+                (ev.BOOK_GREEKS, book_greeks(3, "1900", "57", -12.0, "venue", 0.001), t3),
+            ],
+        },
+    )
