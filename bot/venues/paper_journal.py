@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.domain import events as ev
-from bot.domain.orders import Fill, FundingPayment, LedgerEvent, OrderAck
-from bot.ports import Clock
+from bot.domain.orders import Fill, FundingPayment, OrderAck
+from bot.ports import Clock, LedgerReader, LedgerWriter
 from bot.venues.paper_state import (
     PaperAccount,
     ack_from_json,
@@ -26,19 +26,8 @@ KINDS = ("paper_state", "funding", ev.OPTION_SETTLEMENT)
 SOURCE = "paper"
 
 
-class PaperLedger(Protocol):
-    def append(
-        self, kind: str, payload: Mapping[str, Any], *, ts_ms: int, run_id: str | None = None
-    ) -> int: ...
-
-    def events(
-        self,
-        kinds: Sequence[str] | None = None,
-        *,
-        since_seq: int = 0,
-        since_ms: int | None = None,
-        until_ms: int | None = None,
-    ) -> list[LedgerEvent]: ...
+class PaperLedger(LedgerWriter, LedgerReader, Protocol):
+    """What the paper venue keeps its state in: the bot's ledger."""
 
 
 @dataclass
