@@ -59,14 +59,16 @@ GAMMA_STEPS = 32
 
 
 class OptionsOverlayParams(StrategyParams):
-    """`gamma_fraction` of the LP's convexity to buy when implied = realised vol, capped at
-    `max_fraction`, none below `min_fraction`; `horizon` how long a strip is meant to be
+    """`gamma_fraction` of the LP's convexity to buy when implied = realised vol (exactly
+    that, whatever the vols, with `scale_by_vol` off), capped at `max_fraction`, none below
+    `min_fraction`; `horizon` how long a strip is meant to be
     held; `roll_before` close this long before expiry; `expiry_switch` how much cheaper
     per gamma a later expiry must be to be chosen; `vol_halflife` of the realised-vol EWMA;
     `band_rel` / `band_abs` the perp's band around its target (relative to the LP delta /
     base units); `min_notional_usd` the smallest perp trade."""
 
     gamma_fraction: Fraction = 0.75
+    scale_by_vol: bool = True
     max_fraction: Fraction = 1.0
     min_fraction: Fraction = 0.05
     horizon: Seconds = 7 * 86400.0
@@ -224,7 +226,7 @@ class OptionsOverlay:
         if priced[best][0] < priced[expiry][0] * (1 - p.expiry_switch):
             expiry = best
         iv = priced[expiry][1]
-        f = buy_fraction(p.gamma_fraction, p.max_fraction, iv, rv)
+        f = buy_fraction(p.gamma_fraction, p.max_fraction, iv, rv if p.scale_by_vol else None)
         rv_text = f"{rv:.0%}" if rv else "n/a"
         if f < p.min_fraction:
             return [], f"perps alone: implied {iv:.0%} dear against realised {rv_text}"

@@ -117,6 +117,19 @@ def test_perps_alone_when_implied_is_dear_against_realised() -> None:
     assert dec.targets[0].target_base == Decimal(-10)
 
 
+def test_without_vol_scaling_the_gamma_fraction_is_bought_whatever_the_vols() -> None:
+    strat = OptionsOverlay(OptionsOverlayParams(vol_halflife=3600.0, scale_by_vol=False))
+    state = strat.target(_ctx(2.0)).state
+    ctx = _ctx(2.0)
+    now = NOW + 3_600_000
+    market = MarketSnapshot(
+        now, {"ETH": Decimal("3000.3")}, instruments=ctx.market.instruments, volatility={"ETH": 2.0}
+    )
+    quiet = StrategyContext(now, ctx.exposure, {}, market, state, ctx.instruments)
+    d = strat.target(quiet)  # realised ~0 against implied 200 %: still buys the fraction
+    assert d.options and "75% of LP convexity" in d.targets[0].reason
+
+
 def test_venue_implied_vol_drives_the_choice_of_expiry() -> None:
     ctx = _ctx(0.6)
     quotes = {
