@@ -207,6 +207,8 @@ class OptionsOverlay:
         self, ctx: StrategyContext, asset: str, spot: float, rv: float | None, conv: Convexity
     ) -> tuple[list[HedgeTarget], str]:
         p = self.params
+        if p.gamma_fraction <= 0:
+            return [], "perps alone: gamma_fraction is 0"
         chain = [
             i
             for i in ctx.market.instruments.values()

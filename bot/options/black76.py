@@ -129,15 +129,22 @@ def _a(x: float) -> F64:
     return np.array([x], dtype=np.float64)
 
 
-def greeks(
-    forward: float, strike: float, t_years: float, vol: float, call: bool, rate: float = 0.0
-) -> Greeks:
-    """All greeks of one option (scalar convenience over the array functions)."""
+def _scalars(
+    forward: float, strike: float, t_years: float, vol: float, call: bool
+) -> tuple[F64, F64, F64, F64, F64]:
+    """One option's inputs as 1-element arrays, refused when they have no price."""
     if forward <= 0 or strike <= 0 or vol < 0:
         raise InputError(
             f"black76: forward {forward}, strike {strike} must be > 0 and vol {vol} >= 0"
         )
-    f, k, t, v, c = _a(forward), _a(strike), _a(t_years), _a(vol), _a(1.0 if call else 0.0)
+    return _a(forward), _a(strike), _a(t_years), _a(vol), _a(1.0 if call else 0.0)
+
+
+def greeks(
+    forward: float, strike: float, t_years: float, vol: float, call: bool, rate: float = 0.0
+) -> Greeks:
+    """All greeks of one option (scalar convenience over the array functions)."""
+    f, k, t, v, c = _scalars(forward, strike, t_years, vol, call)
     return Greeks(
         price=float(price_array(f, k, t, v, c, rate)[0]),
         delta=float(delta_array(f, k, t, v, c, rate)[0]),
@@ -150,7 +157,9 @@ def greeks(
 def price(
     forward: float, strike: float, t_years: float, vol: float, call: bool, rate: float = 0.0
 ) -> float:
-    return greeks(forward, strike, t_years, vol, call, rate).price
+    """One option's price (USD per unit of the underlying), without the greeks."""
+    f, k, t, v, c = _scalars(forward, strike, t_years, vol, call)
+    return float(price_array(f, k, t, v, c, rate)[0])
 
 
 def implied_vol(
