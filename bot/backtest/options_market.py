@@ -13,13 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.domain.market import Instrument, InstrumentKind, OptionType, Quote
 from bot.domain.orders import HedgeTarget
 from bot.errors import InputError
 from bot.options.black76 import price as b76_price
+from bot.options.chain import format_symbol
 from bot.options.dvol import DvolSeries, covers, listed_expiries
 
 DAY_MS = 86_400_000
@@ -65,7 +65,7 @@ class OptionPricing:
         out: dict[str, Instrument] = {}
         for expiry in listed_expiries(open_ms, self.max_days, 0):
             for n in range(lo, hi + 1):
-                strike = Decimal(repr(n * step)).normalize()
+                strike = Decimal(repr(n * step))
                 for kind in OptionType:
                     inst = _instrument(asset, expiry, strike, kind)
                     out[inst.symbol] = inst
@@ -188,11 +188,9 @@ def _dec(x: float) -> Decimal:
 
 
 def _instrument(asset: str, expiry_ms: int, strike: Decimal, kind: OptionType) -> Instrument:
-    day = datetime.fromtimestamp(expiry_ms / 1000, UTC).strftime("%y%m%d")
-    c = "C" if kind is OptionType.CALL else "P"
     return Instrument(
         venue="deribit",
-        symbol=f"{asset}/USD:{asset}-{day}-{strike:f}-{c}",
+        symbol=format_symbol(asset, "USD", asset, expiry_ms, strike, kind),
         asset=asset,
         kind=InstrumentKind.OPTION,
         contract_size=Decimal(1),

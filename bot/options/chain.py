@@ -89,6 +89,16 @@ def parse_symbol(symbol: str) -> tuple[str, str, str, int, Decimal, OptionType]:
     return hit["base"], hit["quote"], hit["settle"], int(day.timestamp() * 1000), strike, kind
 
 
+def format_symbol(
+    base: str, quote: str, settle: str, expiry_ms: int, strike: Decimal, kind: OptionType
+) -> str:
+    """The ccxt unified symbol `parse_symbol` reads: `ETH/USD:ETH-240628-3000-C`."""
+    day = datetime.fromtimestamp(expiry_ms / 1000, UTC).strftime("%y%m%d")
+    text = format(strike, "f")
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{base}/{quote}:{settle}-{day}-{text}-{'C' if kind is OptionType.CALL else 'P'}"
+
+
 @lru_cache(maxsize=4096)
 def is_option_symbol(symbol: str) -> bool:
     """True for a ccxt unified option symbol (`ETH/USD:ETH-240628-3000-C`)."""

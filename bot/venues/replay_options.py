@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal
 
@@ -45,7 +44,7 @@ from bot.options.black76 import (
     theta_array,
     vega_array,
 )
-from bot.options.chain import parse_symbol
+from bot.options.chain import format_symbol, parse_symbol
 from bot.options.dvol import DvolSeries, listed_expiries
 
 DAY_MS = 86_400_000
@@ -93,11 +92,6 @@ class ReplayOptionsSpec:
     taker_fee: Decimal = Decimal("0.0003")
 
 
-def _strike_text(strike: Decimal) -> str:
-    text = format(strike, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 class ReplayOptions:
     """Lists and prices options of one style; `ReplayMarketData` serves them."""
 
@@ -113,9 +107,7 @@ class ReplayOptions:
 
     def symbol(self, asset: str, expiry_ms: int, strike: Decimal, kind: OptionType) -> str:
         quote, settle = self._quote_ccy(asset)
-        date = datetime.fromtimestamp(expiry_ms / 1000, UTC).strftime("%y%m%d")
-        c = "C" if kind is OptionType.CALL else "P"
-        return f"{asset}/{quote}:{settle}-{date}-{_strike_text(strike)}-{c}"
+        return format_symbol(asset, quote, settle, expiry_ms, strike, kind)
 
     def owns(self, symbol: str) -> bool:
         """True for a well-formed option symbol of this market's style on a DVOL asset."""

@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.market import InstrumentKind, OptionType
 from bot.errors import InputError
-from bot.options.chain import OptionChain, parse_market, parse_symbol
+from bot.options.chain import OptionChain, format_symbol, parse_market, parse_symbol
 
 JUN28 = int(datetime(2024, 6, 28, 8, tzinfo=UTC).timestamp() * 1000)
 
@@ -78,3 +78,13 @@ def test_chain_keeps_only_the_underlyings_options() -> None:
     chain = _chain()
     assert len(chain.options) == 28  # BTC and the swap left out
     assert chain.expiries(JUN28 - 1)[0] == JUN28
+
+
+def test_format_symbol_is_the_inverse_of_parse_symbol() -> None:
+    for sym in ("ETH/USD:ETH-240628-3000-C", "BTC/USDC:USDC-241227-62500.5-P"):
+        base, quote, settle, expiry, strike, kind = parse_symbol(sym)
+        assert format_symbol(base, quote, settle, expiry, strike, kind) == sym
+    expiry = parse_symbol("ETH/USD:ETH-240628-3000-C")[3]
+    assert format_symbol("ETH", "USD", "ETH", expiry, Decimal("3000.00"), OptionType.PUT) == (
+        "ETH/USD:ETH-240628-3000-P"
+    )
