@@ -71,13 +71,15 @@ class OptionPricing:
                     out[inst.symbol] = inst
         return out
 
+    def vol(self, inst: Instrument, now_ms: int, spot: float) -> float:
+        """The option's implied vol: DVOL plus the skew at its log-moneyness."""
+        return self.implied_vol(now_ms) + self.skew * abs(math.log(float(inst.strike or 0) / spot))
+
     def mid(self, inst: Instrument, now_ms: int, spot: float) -> float:
         """Black-76 value in USD of one contract; intrinsic at and after expiry."""
-        k = float(inst.strike or 0)
         call = inst.option_type is OptionType.CALL
         t = max((inst.expiry_ms or 0) - now_ms, 0) / MS_PER_YEAR
-        vol = self.implied_vol(now_ms) + self.skew * abs(math.log(k / spot))
-        return b76_price(spot, k, t, vol, call)
+        return b76_price(spot, float(inst.strike or 0), t, self.vol(inst, now_ms, spot), call)
 
     def fee(self, mid: float, spot: float) -> float:
         """USD fee for one contract traded at `mid`."""
@@ -104,8 +106,7 @@ class OptionQuotes(Mapping[str, Quote]):
             inst = self._chain[symbol]
             p = self._pricing
             mid = p.mid(inst, self._now, self._spot)
-            skew = p.skew * abs(math.log(float(inst.strike or 1) / self._spot))
-            iv = p.implied_vol(self._now) + skew
+            iv = p.vol(inst, self._now, self._spot)
             hit = Quote(
                 symbol,
                 self._now,

@@ -124,9 +124,9 @@ def expiry_delta(spot: F64 | float, strikes: F64, is_call: F64, quantity: F64) -
 
 
 def intrinsic_delta(strike: float, is_call: bool, spot: float) -> float:
-    """One option's delta at expiry if the price stays at `spot` (half at the strike)."""
-    above = 1.0 if spot > strike else 0.5 if spot == strike else 0.0
-    return above if is_call else above - 1.0
+    """One option's delta at expiry if the price stays at `spot` (`expiry_delta`'s rule)."""
+    one = np.ones(1)
+    return float(expiry_delta(spot, one * strike, one * float(is_call), one))
 
 
 def buy_fraction(
