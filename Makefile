@@ -1,22 +1,39 @@
-# Targets named in the README. Every target installs what it needs itself.
+# Targets named in the README. Every target installs what it needs itself, once: each install
+# step leaves a stamp file, so a second run goes straight to its work.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMPS := .make
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.package-lock.json
+DEB_STAMP := $(STAMPS)/debian-packages
 
-.PHONY: install test lint typecheck pytest demo bench clean
+.PHONY: install install-test postgres test lint typecheck pytest demo bench clean
 
-$(STAMP): pyproject.toml
+# Python: the venv with the project and its dev extras (pinned in pyproject.toml).
+$(PY_STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(PY_STAMP)
 
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch node_modules/.package-lock.json
+# npm: anvil and the Uniswap contract artifacts (pinned in package-lock.json).
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
 
-install: $(STAMP) node_modules/.package-lock.json
+# Debian: chromium and docker-compose for the tests (apt-get as root, else one line naming them).
+$(DEB_STAMP): tools/setup/debian-packages.sh
+	tools/setup/debian-packages.sh
+	mkdir -p $(STAMPS) && touch $(DEB_STAMP)
+
+# PostgreSQL: checked on every run (milliseconds when up), started if it is down.
+postgres:
+	@tools/setup/postgres.sh
+
+install: $(PY_STAMP) $(NPM_STAMP)
+
+install-test: install $(DEB_STAMP) postgres
 
 lint: install
 	$(BIN)/ruff check bot strategies tests
@@ -25,7 +42,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install-test
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -37,4 +54,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules $(STAMPS) .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,7 @@
 
 PostgreSQL tests get their own schema (search_path in the URL) so parallel runs do not
 collide; the schema is dropped afterwards. The server must be up: these tests fail,
-never skip, when it is down (`.ci/run` starts it).
+never skip, when it is down (`make test` starts it).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def compose_env(tmp_path: Path) -> Path:
 
 def _config(env: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("docker-compose")
-    assert exe, "docker-compose is required (apt-get install docker-compose; .ci/run does it)"
+    assert exe, "docker-compose is required: `make test` installs it (Debian docker-compose)"
     return subprocess.run(
         [exe, "--env-file", str(env), "-f", str(ROOT / "docker/compose.yaml"), *extra, "config"],
         capture_output=True,
