@@ -6,15 +6,20 @@ async with Emulator(Binance(), api_key=KEY, secret=SECRET) as emu:
 
 from .account import Account, Market, VenueReject
 from .binance import Binance
-from .server import Emulator, Fault, LoggedRequest, default_markets
+from .hyperliquid import Hyperliquid
+from .okx import Okx
+from .server import Emulator, Fault, LoggedRequest, Override, default_markets
 
 __all__ = [
     "Account",
     "Binance",
     "Emulator",
     "Fault",
+    "Hyperliquid",
     "LoggedRequest",
     "Market",
+    "Okx",
+    "Override",
     "VenueReject",
     "default_markets",
 ]

@@ -12,6 +12,14 @@ X-BAPI-SIGN = hex HMAC-SHA256(secret, timestamp + api_key + recv_window + (query
 for GET | raw JSON body for POST)), wrong key -> 10003, wrong signature -> 10004.
 Instruments carry Bybit's real ETHUSDT/BTCUSDT filters (qtyStep 0.01/0.001, tickSize
 0.01/0.10, minNotionalValue 5 USDT). Order ids are UUID strings, as on Bybit derivatives.
+
+Account history lives in `/v5/execution/list` as on Bybit: Trade, BustTrade (liquidation),
+AdlTrade and Funding executions, newest first, execFee > 0 paid, cursor-paged
+(`nextPageCursor`, 50 rows, at most 100) within a 7-day window; option deliveries in
+`/v5/asset/delivery-record`. Set-up: leverage per symbol (buy = sell, 110043 when unchanged),
+position mode (0 one-way, 3 hedge: positionIdx 1 / 2), and margin mode account-wide through
+`/v5/account/set-margin-mode`, since this account is a unified one (UTA 2.0, where the
+position's `tradeMode` is deprecated and always 0).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .account import Income, Market, OptionMarket, Order, VenueReject
+from .account import Delivery, Income, Market, OptionMarket, Order, Position, Trade, VenueReject
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -46,7 +54,29 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "price_too_high": (110003, "Order price is out of permissible range"),
     "price_too_low": (110003, "Order price is out of permissible range"),
     "wrong_tick": (10001, "params error: price invalid"),
+    "position_side": (10001, "position idx not match position mode"),
+    "bad_param": (10001, "params error: {}"),
+    "interval": (
+        10001,
+        "params error: The time range between startTime and endTime exceeds 7 days",
+    ),
+    "bad_leverage": (110013, "Due to risk limit, cannot set leverage"),
+    "leverage_same": (110043, "leverage not modified"),
+    "position_mode_same": (110025, "Position mode is not modified"),
+    "position_mode_busy": (
+        110024,
+        "You have existing positions, so position mode cannot be switched",
+    ),
+    "position_mode_orders": (110028, "You have open orders, so position mode cannot be switched"),
+    "unified_forbidden": (100028, "unified account is forbidden"),
 }
+WEEK_MS = 7 * 86_400_000
+_IDX = {"BOTH": 0, "LONG": 1, "SHORT": 2}
+_EXEC_TYPES = {"trade": "Trade", "liquidation": "BustTrade", "adl": "AdlTrade"}
+_CREATE = {"trade": "CreateByUser", "liquidation": "CreateByLiq", "adl": "CreateByAdl_PassThrough"}
+_MARGIN_MODES = {"ISOLATED_MARGIN": "isolated", "REGULAR_MARGIN": "cross"}
+_MAX_LEVERAGE = Decimal(100)  # the instruments' leverageFilter
+_MMR = Decimal("0.005")  # maintenance margin rate of the first risk limit tier
 _E8 = Decimal("0.00000001")
 _SIDE = {"Buy": "BUY", "Sell": "SELL"}
 _STATUS = {"NEW": "New", "FILLED": "Filled", "CANCELED": "Cancelled"}
@@ -111,17 +141,17 @@ class Bybit:
 
     def error(self, reason: str, detail: str = "") -> web.Response:
         code, msg = _ERRORS.get(reason, (10016, f"System error: {reason}"))
-        if reason == "bad_signature":
+        if "{}" in msg:
             msg = msg.format(detail)
         return self.envelope({}, code, msg)
 
     def verify(self, emu: Emulator, request: web.Request, body: str) -> web.Response | None:
         if request.path.startswith("/v5/market/"):
             return None
-        h = request.headers
+        h = request.headers  # the signature covers the query string as sent, undecoded
         if h.get("X-BAPI-API-KEY") != emu.api_key:
             return self.error("bad_key")
-        payload = request.query_string if request.method == "GET" else body
+        payload = request.rel_url.raw_query_string if request.method == "GET" else body
         origin = (
             h.get("X-BAPI-TIMESTAMP", "") + emu.api_key + h.get("X-BAPI-RECV-WINDOW", "") + payload
         )
@@ -149,6 +179,11 @@ class Bybit:
             web.get("/v5/position/list", h.positions),
             web.get("/v5/account/wallet-balance", h.wallet_balance),
             web.get("/v5/execution/list", h.executions),
+            web.post("/v5/position/set-leverage", h.set_leverage),
+            web.post("/v5/position/switch-mode", h.switch_mode),
+            web.post("/v5/position/switch-isolated", h.switch_isolated),
+            web.post("/v5/account/set-margin-mode", h.set_margin_mode),
+            web.get("/v5/asset/delivery-record", h.delivery_record),
         ]
 
 
@@ -198,13 +233,11 @@ def _order_status(o: Order) -> str:
     return _STATUS[o.status]
 
 
-def _order_json(
-    o: Order, fee_rate: Decimal, option: bool = False, settle: str = "USDT"
-) -> dict[str, Any]:
-    """One order as v5 lists it; an option's fee is its own (USDC), a perp's fee_rate x value.
-    `cumFeeDetail` (fee per coin) is where ccxt 4.5 reads the fee from."""
-    value = o.executed * o.avg_price
-    fee = o.fee if option else value * fee_rate
+def _order_json(o: Order, value: Decimal, settle: str = "USDT") -> dict[str, Any]:
+    """One order as v5 lists it. `value` is what its executions traded (the sum over both
+    trades of a split fill); the fee is the order's own, summed the same way. `cumFeeDetail`
+    (fee per coin) is where ccxt 4.5 reads the fee from."""
+    fee = o.fee
     leaves = o.qty - o.executed if o.status == "NEW" else Decimal(0)
     return {
         "orderId": order_uuid(o.order_id),
@@ -215,8 +248,9 @@ def _order_json(
         "qty": _s(o.qty),
         "side": "Buy" if o.side == "BUY" else "Sell",
         "isLeverage": "",
-        "positionIdx": 0,
+        "positionIdx": _IDX.get(o.position_side, 0),
         "orderStatus": _order_status(o),
+        "createType": _CREATE.get(o.kind, "CreateByUser"),
         "cancelType": "CancelByUser" if o.status == "CANCELED" else "UNKNOWN",
         "rejectReason": "EC_NoError",
         "avgPrice": _s(o.avg_price) if o.executed else "",
@@ -247,9 +281,65 @@ def _order_json(
         "tpLimitPrice": "",
         "slLimitPrice": "",
         "placeType": "",
+        "marketUnit": "",
+        "slippageToleranceType": "UNKNOWN",
+        "slippageTolerance": "0",
+        "extraFees": "",
         "createdTime": str(o.time_ms),
-        "updatedTime": str(o.time_ms),
+        "updatedTime": str(o.update_ms or o.time_ms),
     }
+
+
+def _cursor(offset: int) -> str:
+    """An opaque page cursor in Bybit's look (`<id>%3A<n>%2C<id>%3A<n>`, sent back as is and
+    so arriving decoded, `<id>:<n>,<id>:<n>`); ours holds the offset of the next row."""
+    return f"{offset}%3A0%2C{offset}%3A0" if offset else ""
+
+
+def _page_of(rows: list[dict[str, Any]], q: Any, default: int, most: int) -> tuple[list, str]:
+    """One page of `rows` and the cursor of the next ("" on the last page)."""
+    try:
+        start = int(str(q.get("cursor") or "0").replace("%3A", ":").split(":")[0])
+        limit = max(1, min(int(q.get("limit", default)), most))
+    except ValueError:
+        raise VenueReject("bad_param", "cursor invalid") from None
+    page = rows[start : start + limit]
+    return page, _cursor(start + limit if start + limit < len(rows) else 0)
+
+
+def _window(q: Any, now: int) -> tuple[int, int]:
+    """Bybit's 7-day window: both ends at most 7 days apart; neither, the last 7 days; only
+    endTime, the 7 days before it. Only startTime: up to now, where Bybit stops 7 days later
+    (its rule would hide funding from a bot asking since 0; see tests/venue/test_bybit.py)."""
+    start, end = q.get("startTime"), q.get("endTime")
+    if start is not None and end is not None:
+        if int(end) - int(start) > WEEK_MS:
+            raise VenueReject("interval")
+        return int(start), int(end)
+    if start is not None:
+        return int(start), 2**62
+    if end is not None:
+        return int(end) - WEEK_MS, int(end)
+    return now - WEEK_MS, now
+
+
+def _delivery_row(d: Delivery) -> dict[str, Any]:
+    return {
+        "deliveryTime": d.time_ms,
+        "symbol": d.symbol,
+        "side": "Buy" if d.qty > 0 else "Sell",
+        "position": _s(abs(d.qty)),
+        "entryPrice": _s(d.entry),
+        "deliveryPrice": _s(d.price),
+        "strike": _s(d.strike),
+        "fee": _s(d.fee),
+        "deliveryRpl": _s(d.pnl),
+    }
+
+
+def _body(text: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(text or "{}")
+    return body
 
 
 class _Handlers:
@@ -354,10 +444,15 @@ class _Handlers:
             }
         )
 
+    def _margin_mode(self) -> str:
+        """A unified account's margin mode is account-wide: ISOLATED_MARGIN once set so."""
+        modes = {self.acct.margin_mode_of(s) for s in self.acct.markets}
+        return "ISOLATED_MARGIN" if modes == {"isolated"} else "REGULAR_MARGIN"
+
     async def account_info(self, request: web.Request) -> web.Response:
         return self.ok(
             {
-                "marginMode": "REGULAR_MARGIN",
+                "marginMode": self._margin_mode(),
                 "updatedTime": "1697078946000",
                 "unifiedMarginStatus": 6,
                 "dcpStatus": "OFF",
@@ -369,11 +464,17 @@ class _Handlers:
         )
 
     async def create(self, request: web.Request) -> web.Response:
-        p: dict[str, Any] = json.loads(await request.text() or "{}")
+        """positionIdx 0 one-way, 1 the Buy side and 2 the Sell side of a hedge-mode
+        position (a Sell on 1 closes the long); a mismatch with the mode is a 10001."""
+        p = _body(await request.text())
         if p.get("category") == "option":
             return _Options(self.emu, self.dialect).create(p)
         if p.get("category") != "linear":
             raise VenueReject("bad_symbol", str(p.get("category")))
+        sides = {v: k for k, v in _IDX.items()}
+        idx = int(p.get("positionIdx", 0))
+        if idx not in sides:
+            raise VenueReject("bad_param", "positionIdx invalid")
         order = self.acct.place(
             symbol=str(p.get("symbol")),
             side=_SIDE[str(p.get("side"))],
@@ -383,11 +484,12 @@ class _Handlers:
             client_id=str(p.get("orderLinkId", "")),
             price=Decimal(str(p.get("price", "0"))),
             now_ms=self.emu.clock_ms(),
+            position_side=sides[idx],
         )
         return self.ok({"orderId": order_uuid(order.order_id), "orderLinkId": order.client_id})
 
     async def cancel(self, request: web.Request) -> web.Response:
-        p: dict[str, Any] = json.loads(await request.text() or "{}")
+        p = _body(await request.text())
         found = self._select(p, None)
         if not found:
             raise VenueReject("not_found")
@@ -412,13 +514,18 @@ class _Handlers:
                 out.append(o)
         return out
 
+    def _value(self, o: Order) -> Decimal:
+        trades = self.acct.trades_of(o)
+        if not trades:
+            return o.executed * o.avg_price
+        return sum((t.qty * t.price for t in trades), Decimal(0))
+
     def _orders(self, request: web.Request, final: bool) -> web.Response:
-        fee = self.acct.taker_fee
         options = self.acct.options
         rows = []
         for o in self._select(request.query, final):
             om = options.get(o.symbol)
-            rows.append(_order_json(o, fee, om is not None, om.settle if om else "USDT"))
+            rows.append(_order_json(o, self._value(o), om.settle if om else "USDT"))
         return self._page(request.query.get("category", "linear"), rows)
 
     async def realtime(self, request: web.Request) -> web.Response:
@@ -428,99 +535,227 @@ class _Handlers:
     async def history(self, request: web.Request) -> web.Response:
         return self._orders(request, final=True)
 
+    def _sides(self) -> tuple[str, ...]:
+        return ("LONG", "SHORT") if self.acct.position_mode == "hedge" else ("BOTH",)
+
+    def _held(self, symbol: str, side: str) -> Position:
+        if side == "BOTH":
+            return self.acct.positions.get(symbol, Position())
+        return self.acct.hedge_positions.get((symbol, side), Position())
+
     async def positions(self, request: web.Request) -> web.Response:
+        """With a symbol, its rows whether held or not (hedge mode: positionIdx 1 and 2);
+        without, only the held ones, as Bybit answers a settleCoin query."""
         if request.query.get("category") == "option":
             return _Options(self.emu, self.dialect).positions(request)
         symbol = request.query.get("symbol")
-        rows = []
-        for sym, pos in self.acct.positions.items():
-            if symbol not in (None, sym) or (symbol is None and pos.qty == 0):
-                continue
-            rows.append(self._position(sym, pos.qty, pos.entry))
+        if symbol is not None:
+            self.acct.market(symbol)
+        rows = [
+            self._position(sym, side, pos)
+            for sym in self.acct.markets
+            if symbol in (None, sym)
+            for side in self._sides()
+            for pos in (self._held(sym, side),)
+            if symbol is not None or pos.qty != 0
+        ]
         return self._page("linear", rows)
 
-    def _position(self, symbol: str, qty: Decimal, entry: Decimal) -> dict[str, Any]:
+    def _position(self, symbol: str, side: str, pos: Position) -> dict[str, Any]:
         m = self.acct.markets[symbol]
-        side = "Buy" if qty > 0 else "Sell" if qty < 0 else ""
-        now = str(self.emu.clock_ms())
+        qty, entry = pos.qty, pos.entry
+        lev = self.acct.leverage_of(symbol)
+        times = [
+            t.time_ms for t in self.acct.trades if t.symbol == symbol and t.position_side == side
+        ]
+        now = self.emu.clock_ms()
+        realised = sum((i.amount for i in self.acct.incomes if i.symbol == symbol), Decimal(0))
         return {
-            "positionIdx": 0,
+            "positionIdx": _IDX[side],
             "riskId": 1,
             "riskLimitValue": "2000000",
             "symbol": symbol,
-            "side": side,
+            "side": "Buy" if qty > 0 else "Sell" if qty < 0 else "",
             "size": _s(abs(qty)),
             "avgPrice": _s(entry),
             "positionValue": _s(abs(qty) * entry),
-            "tradeMode": 0,
+            "tradeMode": 0,  # UTA 2.0: deprecated, margin mode is the account's
             "positionStatus": "Normal",
             "autoAddMargin": 0,
             "adlRankIndicator": 2 if qty else 0,
-            "leverage": _s(self.acct.leverage),
-            "positionBalance": _s(abs(qty) * entry / self.acct.leverage),
+            "leverage": format(lev.normalize(), "f"),
+            "positionBalance": _s(abs(qty) * entry / lev),
             "markPrice": _s(m.mark),
             "liqPrice": "",
             "bustPrice": "",
-            "positionMM": "0",
-            "positionIM": _s(abs(qty) * m.mark / self.acct.leverage),
+            "positionMM": _s(abs(qty) * m.mark * _MMR),
+            "positionIM": _s(abs(qty) * m.mark / lev),
+            "positionIMByMp": _s(abs(qty) * m.mark / lev),
+            "positionMMByMp": _s(abs(qty) * m.mark * _MMR),
             "tpslMode": "Full",
             "takeProfit": "0",
             "stopLoss": "0",
             "trailingStop": "0",
             "sessionAvgPrice": "",
-            "unrealisedPnl": _s((m.mark - entry) * qty),
-            "curRealisedPnl": "0",
-            "cumRealisedPnl": "0",
+            "unrealisedPnl": _s(m.pnl(qty, entry, m.mark)),
+            "curRealisedPnl": _s(realised),
+            "cumRealisedPnl": _s(realised),
             "isReduceOnly": False,
             "mmrSysUpdatedTime": "",
             "leverageSysUpdatedTime": "",
-            "createdTime": now,
-            "updatedTime": now,
-            "seq": 5723621632,
+            "createdTime": str(min(times, default=now)),
+            "updatedTime": str(max(times, default=now)),
+            "seq": 5723621632 + len(times),
+        }
+
+    def _coin(self, coin: str) -> dict[str, Any]:
+        wallet = self.acct.coin_balance(coin)
+        upnl = self.acct.unrealized(coin)
+        held = [
+            (self.acct.markets[s], p)
+            for s, p in self.acct._positions()
+            if p.qty and self.acct.markets[s].settle == coin
+        ]
+        im = sum(
+            (m.notional(p.qty, m.mark) / self.acct.leverage_of(m.symbol) for m, p in held),
+            Decimal(0),
+        )
+        mm = sum((m.notional(p.qty, m.mark) * _MMR for m, p in held), Decimal(0))
+        orders = sum(
+            (
+                o.qty * o.price / self.acct.leverage_of(o.symbol)
+                for o in self.acct.orders.values()
+                if o.status == "NEW"
+                and o.symbol in self.acct.markets
+                and self.acct.markets[o.symbol].settle == coin
+            ),
+            Decimal(0),
+        )
+        index = self.acct.underlying.get(coin, Decimal(1))
+        realised = sum((i.amount for i in self.acct.incomes if i.asset == coin), Decimal(0))
+        return {
+            "availableToBorrow": "",
+            "bonus": "0",
+            "accruedInterest": "0",
+            "availableToWithdraw": "",
+            "totalOrderIM": _s(orders),
+            "equity": _s(wallet + upnl),
+            "totalPositionMM": _s(mm),
+            "usdValue": _s((wallet + upnl) * index),
+            "unrealisedPnl": _s(upnl),
+            "collateralSwitch": True,
+            "spotHedgingQty": "0",
+            "borrowAmount": "0.000000000000000000",
+            "totalPositionIM": _s(im),
+            "walletBalance": _s(wallet),
+            "cumRealisedPnl": _s(realised),
+            "locked": "0",
+            "marginCollateral": True,
+            "coin": coin,
         }
 
     async def wallet_balance(self, request: web.Request) -> web.Response:
-        bal, avail = self.acct.balance, self.acct.available()
-        coin = {
-            "coin": "USDT",
-            "equity": _s(bal + self.acct.unrealized()),
-            "walletBalance": _s(bal),
-            "unrealisedPnl": _s(self.acct.unrealized()),
-            "locked": "0",
-            "totalPositionIM": _s(bal + self.acct.unrealized() - avail),
-            "totalOrderIM": "0",
-            "availableToWithdraw": "",
-            "borrowAmount": "0",
-            "accruedInterest": "0",
-            "usdValue": _s(bal),
-        }
+        coins = ["USDT", *sorted(c for c in self.acct.wallets if c != "USDT")]
+        rows = [self._coin(c) for c in coins]
+        usd = sum((Decimal(r["usdValue"]) for r in rows), Decimal(0))
+        wallet = sum(
+            (
+                Decimal(r["walletBalance"]) * self.acct.underlying.get(r["coin"], Decimal(1))
+                for r in rows
+            ),
+            Decimal(0),
+        )
+        im = sum(
+            (Decimal(r["totalPositionIM"]) + Decimal(r["totalOrderIM"]) for r in rows), Decimal(0)
+        )
+        mm = sum((Decimal(r["totalPositionMM"]) for r in rows), Decimal(0))
+        avail = self.acct.available_in("USDT") - Decimal(rows[0]["totalOrderIM"])
         return self.ok(
             {
                 "list": [
                     {
+                        "totalEquity": _s(usd),
+                        "accountIMRate": _s((im / usd).quantize(Decimal("0.0001"))) if usd else "0",
+                        "totalMarginBalance": _s(usd),
+                        "totalInitialMargin": _s(im),
                         "accountType": request.query.get("accountType", "UNIFIED"),
-                        "totalEquity": coin["equity"],
-                        "totalWalletBalance": coin["walletBalance"],
                         "totalAvailableBalance": _s(avail),
-                        "coin": [coin],
+                        "accountMMRate": _s((mm / usd).quantize(Decimal("0.0001"))) if usd else "0",
+                        "totalPerpUPL": _s(self.acct.unrealized("USDT")),
+                        "totalWalletBalance": _s(wallet),
+                        "accountLTV": "0",
+                        "totalMaintenanceMargin": _s(mm),
+                        "coin": rows,
                     }
                 ]
             }
         )
 
     async def executions(self, request: web.Request) -> web.Response:
-        """Only funding executions are kept: execFee > 0 is paid by the account (Bybit's sign)."""
+        """Trade, BustTrade, AdlTrade and Funding executions of one category, newest first,
+        execType and symbol filters, the 7-day window, 50 a page (at most 100)."""
         q = request.query
-        start = int(q.get("startTime", "0"))
-        rows = [
-            self._funding_row(i)
-            for i in self.acct.incomes
-            if i.kind == "FUNDING_FEE"
-            and q.get("execType") in (None, "Funding")
-            and i.time_ms >= start
-            and q.get("symbol") in (None, i.symbol)
+        category = q.get("category")
+        if category not in ("linear", "inverse", "option", "spot"):
+            raise VenueReject("bad_param", "Illegal category")
+        start, end = _window(q, self.emu.clock_ms())
+        kind = q.get("execType")
+        rows: list[tuple[int, int, dict[str, Any]]] = []
+        if category in ("linear", "inverse"):
+            inverse = category == "inverse"
+            for t in self.acct.trades:
+                m = self.acct.markets.get(t.symbol)
+                if m is not None and m.inverse == inverse:
+                    rows.append((t.time_ms, t.trade_id, self._trade_row(t)))
+            for i in self.acct.incomes:
+                m = self.acct.markets[i.symbol]
+                if i.kind == "FUNDING_FEE" and m.inverse == inverse:
+                    rows.append((i.time_ms, i.tran_id, self._funding_row(i)))
+        picked = [
+            r
+            for ms, _, r in sorted(rows, key=lambda x: (-x[0], -x[1]))
+            if start <= ms <= end
+            and kind in (None, r["execType"])
+            and q.get("symbol") in (None, r["symbol"])
         ]
-        return self._page(q.get("category", "linear"), rows)
+        page, cursor = _page_of(picked, q, 50, 100)
+        return self.ok({"category": category, "list": page, "nextPageCursor": cursor})
+
+    def _trade_row(self, t: Trade) -> dict[str, Any]:
+        m = self.acct.markets[t.symbol]
+        o = self.acct.orders[t.order_id]
+        done = sum((x.qty for x in self.acct.trades_of(o) if x.trade_id <= t.trade_id), Decimal(0))
+        return {
+            "symbol": t.symbol,
+            "orderType": o.order_type.capitalize(),
+            "underlyingPrice": "",
+            "orderLinkId": o.client_id,
+            "orderId": order_uuid(o.order_id),
+            "stopOrderType": "UNKNOWN",
+            "execTime": str(t.time_ms),
+            "feeCurrency": "",
+            "createType": _CREATE[t.kind],
+            "feeRate": _s(self.acct.taker_fee),
+            "tradeIv": "",
+            "blockTradeId": "",
+            "markPrice": _s(m.mark),
+            "execPrice": _s(t.price),
+            "markIv": "",
+            "orderQty": _s(o.qty),
+            "orderPrice": _s(o.price),
+            "execValue": _s(t.qty * t.price),
+            "closedSize": _s(t.closed_qty),
+            "execType": _EXEC_TYPES[t.kind],
+            "seq": str(t.trade_id),
+            "side": "Buy" if t.side == "BUY" else "Sell",
+            "indexPrice": "",
+            "leavesQty": _s(o.qty - done),
+            "isMaker": t.maker,
+            "execFee": _s(t.fee),
+            "execId": str(uuid.UUID(int=t.trade_id + (2 << 64))),
+            "marketUnit": "",
+            "execQty": _s(t.qty),
+        }
 
     def _funding_row(self, i: Income) -> dict[str, Any]:
         m = self.acct.markets[i.symbol]
@@ -556,6 +791,92 @@ class _Handlers:
             "marketUnit": "",
             "execQty": _s(value / m.mark) if m.mark else "0",
         }
+
+    async def set_leverage(self, request: web.Request) -> web.Response:
+        """buyLeverage = sellLeverage (a unified account's rule), 1..100; 110043 if unchanged."""
+        p = _body(await request.text())
+        if p.get("category") not in ("linear", "inverse"):
+            raise VenueReject("bad_param", "Illegal category")
+        symbol = self.acct.market(str(p.get("symbol"))).symbol
+        try:
+            buy, sell = Decimal(str(p["buyLeverage"])), Decimal(str(p["sellLeverage"]))
+        except (KeyError, ArithmeticError):
+            raise VenueReject("bad_param", "buyLeverage or sellLeverage invalid") from None
+        if buy != sell:
+            raise VenueReject("bad_param", "buy leverage must be equal to sell leverage")
+        if not Decimal(1) <= buy <= _MAX_LEVERAGE:
+            raise VenueReject("bad_leverage")
+        if buy == self.acct.leverage_of(symbol):
+            raise VenueReject("leverage_same")
+        self.acct.set_leverage(symbol, buy)
+        return self.ok({})
+
+    async def switch_mode(self, request: web.Request) -> web.Response:
+        """mode 0 (merged single) or 3 (both sides), by symbol or settle coin; one mode for
+        the whole account here. Refused while positions (110024) or orders (110028) exist."""
+        p = _body(await request.text())
+        if p.get("category") not in ("linear", "inverse"):
+            raise VenueReject("bad_param", "Illegal category")
+        if p.get("symbol") is None and p.get("coin") is None:
+            raise VenueReject("bad_param", "symbol or coin is required")
+        if p.get("symbol") is not None:
+            self.acct.market(str(p["symbol"]))
+        modes = {0: "one_way", 3: "hedge"}
+        mode = modes.get(int(p.get("mode", -1)))
+        if mode is None:
+            raise VenueReject("bad_param", "mode invalid")
+        if mode == self.acct.position_mode:
+            raise VenueReject("position_mode_same")
+        if any(pos.qty for _, pos in self.acct._positions()):
+            raise VenueReject("position_mode_busy")
+        if any(o.status == "NEW" for o in self.acct.orders.values()):
+            raise VenueReject("position_mode_orders")
+        self.acct.set_position_mode(mode)
+        return self.ok({})
+
+    async def switch_isolated(self, request: web.Request) -> web.Response:
+        """Classic accounts only: a unified account sets its margin mode account-wide."""
+        raise VenueReject("unified_forbidden")
+
+    async def set_margin_mode(self, request: web.Request) -> web.Response:
+        """ISOLATED_MARGIN / REGULAR_MARGIN for the whole account; a refusal is 3400045 with
+        the reasons in `result.reasons`, as Bybit answers it."""
+        p = _body(await request.text())
+        wanted = str(p.get("setMarginMode"))
+        mode = _MARGIN_MODES.get(wanted)
+        reasons = []
+        if mode is None:
+            reasons.append({"reasonCode": "3400045", "reasonMsg": f"{wanted} is not available"})
+        else:
+            busy = [
+                s
+                for s in self.acct.markets
+                if self.acct.margin_mode_of(s) != mode and self.acct.net_position(s) != 0
+            ]
+            reasons += [
+                {"reasonCode": "3400045", "reasonMsg": f"{s} has an open position"} for s in busy
+            ]
+        if reasons or mode is None:
+            return self.ok({"reasons": reasons}, 3400045, "Set margin mode failed")
+        for s in self.acct.markets:
+            self.acct.set_margin_mode(s, mode)
+        return self.ok({"reasons": []}, 0, "Request accepted")
+
+    async def delivery_record(self, request: web.Request) -> web.Response:
+        """Option deliveries (settlement at expiry), newest first, 20 a page (at most 50)."""
+        q = request.query
+        if q.get("category") not in ("option", "linear"):
+            raise VenueReject("bad_param", "Illegal category")
+        start, end = int(q.get("startTime", "0")), int(q.get("endTime", str(2**62)))
+        rows = [
+            _delivery_row(d)
+            for d in sorted(self.acct.deliveries, key=lambda d: -d.time_ms)
+            if q.get("symbol") in (None, d.symbol)
+            and start <= d.time_ms <= end
+            and (d.symbol in self.acct.options) == (q.get("category") == "option")
+        ]
+        page, cursor = _page_of(rows, q, 20, 50)
+        return self.ok({"category": q.get("category"), "list": page, "nextPageCursor": cursor})
 
 
 def _e8(value: float) -> str:

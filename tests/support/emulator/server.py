@@ -26,7 +26,9 @@ class Fault:
     """Answer the next `times` matching requests with `kind` instead of the normal reply.
 
     `timeout_after_accept` runs the handler (the order is stored) and then holds the
-    response for `delay_s`, past the client's timeout.
+    response for `delay_s`, past the client's timeout; `on_accept` runs once it is stored
+    (e.g. to start an outage: `emu.down = True`). `also`: more paths that match (Deribit
+    places buys and sells on two).
     """
 
     kind: FaultKind
@@ -34,15 +36,31 @@ class Fault:
     path: str = "/fapi/v1/order"
     times: int = 1
     delay_s: float = 3.0
+    also: tuple[str, ...] = ()
+    on_accept: Callable[[], None] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class LoggedRequest:
     method: str
     path: str
     query: str
     headers: Mapping[str, str]
     body: str
+    status: int = 0
+    response: str = ""  # the body we answered (for the recorded-JSON conformance tests)
+
+
+@dataclass
+class Override:
+    """Answer the next `times` requests to `method path` with `body` as it is (JSON), e.g. a
+    venue's recorded response, instead of the dialect's own answer."""
+
+    method: str
+    path: str
+    body: Any
+    times: int = 1
+    status: int = 200
 
 
 class Dialect(Protocol):
@@ -81,7 +99,9 @@ class Emulator:
     account: Account = field(default_factory=lambda: Account(default_markets()))
     requests: list[LoggedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
     now_ms: Callable[[], int] | None = None
+    down: bool = False  # every request answered 503, as a venue in an outage
     _runner: web.AppRunner | None = None
     _port: int = 0
 
@@ -105,6 +125,16 @@ class Emulator:
 
     def inject(self, fault: Fault) -> None:
         self.faults.append(fault)
+
+    def override(self, method: str, path: str, body: Any, times: int = 1) -> None:
+        self.overrides.append(Override(method, path, body, times))
+
+    def _take_override(self, request: web.Request) -> Override | None:
+        for o in self.overrides:
+            if o.method == request.method and o.path == request.path and o.times > 0:
+                o.times -= 1
+                return o
+        return None
 
     def ccxt_urls(self, exchange_urls_api: Any) -> Any:
         """`exchange.urls['api']` with every scheme+host replaced by this server."""
@@ -132,7 +162,8 @@ class Emulator:
 
     def _take_fault(self, request: web.Request) -> Fault | None:
         for fault in self.faults:
-            if fault.method == request.method and request.path == fault.path and fault.times > 0:
+            paths = (fault.path, *fault.also)
+            if fault.method == request.method and request.path in paths and fault.times > 0:
                 fault.times -= 1
                 return fault
         return None
@@ -140,11 +171,24 @@ class Emulator:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         body = await request.text()
-        self.requests.append(
-            LoggedRequest(
-                request.method, request.path, request.query_string, dict(request.headers), body
-            )
+        logged = LoggedRequest(
+            request.method, request.path, request.query_string, dict(request.headers), body
         )
+        self.requests.append(logged)
+        response = await self._answer(request, handler, body)
+        if isinstance(response, web.Response):
+            logged.status = response.status
+            logged.response = response.text or ""
+        return response
+
+    async def _answer(
+        self, request: web.Request, handler: Handler, body: str
+    ) -> web.StreamResponse:
+        if self.down:
+            return web.Response(status=503, text="Service Unavailable")
+        recorded = self._take_override(request)
+        if recorded is not None:
+            return web.json_response(recorded.body, status=recorded.status)
         fault = self._take_fault(request)
         if fault is not None and fault.kind == "http429":
             return self.dialect.error("rate_limit")
@@ -160,5 +204,7 @@ class Emulator:
         except VenueReject as reject:
             return self.dialect.error(reject.reason, reject.detail)
         if fault is not None and fault.kind == "timeout_after_accept":
+            if fault.on_accept is not None:
+                fault.on_accept()
             await asyncio.sleep(fault.delay_s)
         return response
