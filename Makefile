@@ -8,7 +8,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.package-lock.json
 DEB_STAMP := $(STAMPS)/debian-packages
 
-.PHONY: install install-test postgres test lint typecheck pytest demo bench clean
+.PHONY: install install-test postgres test lint typecheck pytest demo bench trials clean
 
 # Python: the venv with the project and its dev extras (pinned in pyproject.toml).
 $(PY_STAMP): pyproject.toml
@@ -52,6 +52,11 @@ demo: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The fault and crash trials at full count, on every venue dialect (make test runs fewer).
+trials: install-test
+	LPHEDGE_FAULT_TRIALS=20 LPHEDGE_CRASH_TRIALS=4 $(BIN)/pytest -q -s -p no:cacheprovider \
+		tests/e2e/test_midrun_faults.py tests/execution/test_crash.py
 
 clean:
 	rm -rf $(VENV) node_modules $(STAMPS) .pytest_cache .mypy_cache .ruff_cache

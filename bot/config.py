@@ -92,20 +92,86 @@ class ChainSettings(_Section):
 
 
 class VenueSettings(_Section):
-    """The exchange that holds the hedges."""
+    """The exchange that holds the hedges, and how its account must be set up."""
 
     exchange: str = "binanceusdm"
     api_key: SecretStr | None = None
     secret: SecretStr | None = None
-    password: SecretStr | None = None
-    wallet_address: str | None = None
+    password: SecretStr | None = Field(None, description="OKX API passphrase.")
+    wallet_address: str | None = Field(None, description="Hyperliquid: the account's address.")
+    private_key: SecretStr | None = Field(
+        None, description="Hyperliquid: the (API) wallet's private key, 0x + 64 hex."
+    )
     demo: bool = Field(False, description="Binance demo trading instead of the futures testnet.")
     symbols: dict[str, str] = Field(
         default_factory=lambda: {"ETH": "ETH/USDT:USDT", "BTC": "BTC/USDT:USDT"},
         description="Underlying asset -> ccxt symbol of the perp that hedges it.",
     )
-    paper_balance_usd: Decimal = Decimal(100_000)
+    position_mode: Literal["one_way", "hedge"] = Field(
+        "one_way",
+        description="What the account is in; the bot refuses to start in hedge mode unless "
+        "this says hedge.",
+    )
+    margin_mode: Literal["cross", "isolated"] | None = Field(
+        None, description="Set (or verify) per symbol on start; unset: leave it."
+    )
+    leverage: dict[str, Decimal] = Field(
+        default_factory=dict, description="Asset (or symbol) -> leverage set on start."
+    )
+    account_setup: Literal["set", "verify"] = Field(
+        "set", description="set: apply leverage/margin mode on start; verify: refuse on mismatch."
+    )
+    paper_balance_usd: Decimal = Field(Decimal(100_000), gt=0)
     paper_market: Literal["live", "replay"] = "live"
+
+    @field_validator("wallet_address")
+    @classmethod
+    def _wallet(cls, v: str | None) -> str | None:
+        return None if v is None else _check_address(v, "wallet_address")
+
+    @field_validator("private_key")
+    @classmethod
+    def _key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            raw = v.get_secret_value()
+            hexpart = raw[2:] if raw.startswith("0x") else raw
+            if len(hexpart) != 64 or any(c not in "0123456789abcdefABCDEF" for c in hexpart):
+                raise ValueError("must be 32 bytes of hex (0x + 64 hex characters)")
+        return v
+
+    @field_validator("leverage")
+    @classmethod
+    def _leverage(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        for key, lev in v.items():
+            if not Decimal(1) <= lev <= Decimal(125):
+                raise ValueError(f"{key}: leverage must be between 1 and 125, got {lev}")
+        return v
+
+    def leverage_for(self, asset: str, symbol: str) -> Decimal | None:
+        return self.leverage.get(symbol) or self.leverage.get(asset)
+
+
+class ReconcileSettings(_Section):
+    """Keeping the ledger true to the venue while the bot runs."""
+
+    account_events_every_ticks: int = Field(
+        1, ge=1, description="Poll fills, fees, funding, settlements, liquidations every N ticks."
+    )
+    positions_every_ticks: int = Field(
+        10, ge=1, description="Compare venue positions with the ledger every N ticks."
+    )
+    drift_confirmations: int = Field(
+        2, ge=1, description="Checks in a row a drift must persist before it is acted on."
+    )
+    on_drift: Literal["adopt", "halt"] = Field(
+        "halt", description="A position no execution explains: adopt and go on, or halt."
+    )
+    on_liquidation: Literal["halt", "continue"] = Field(
+        "halt", description="After a liquidation or ADL: halt for the operator, or re-hedge."
+    )
+    account_events_overlap_s: float = Field(
+        600, ge=0, le=86_400, description="How far back each poll re-reads (late rows)."
+    )
 
 
 class StrategySettings(_Section):
@@ -208,6 +274,7 @@ class Settings(BaseSettings):
     strategy: StrategySettings = Field(default_factory=StrategySettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     options: OptionsSettings = Field(default_factory=OptionsSettings)
+    reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
 
@@ -238,6 +305,7 @@ class Settings(BaseSettings):
             self.venue.api_key,
             self.venue.secret,
             self.venue.password,
+            self.venue.private_key,
             self.ops.webhook_url,
             self.ops.telegram_token,
         ):

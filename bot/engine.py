@@ -14,6 +14,7 @@ limit IOC legs of the same plan, and records the book's greeks (BOOK_GREEKS).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,6 +27,7 @@ from bot.domain import events as ev
 from bot.domain.lp import ChainSnapshot, ExposureBook
 from bot.domain.market import AssetMap, Instrument, MarketSnapshot
 from bot.domain.orders import HedgePosition, HedgeTarget, OrderAck, OrderIntent
+from bot.engine_account import AccountDesk, DeskReport
 from bot.engine_events import tick_event
 from bot.engine_options import OptionDesk, OptionsPolicy, split_positions
 from bot.errors import LphedgeError, NeedsOperator
@@ -47,7 +49,13 @@ class Ledger(LedgerWriter, LedgerReader, Protocol):
 
 
 class Executor(Protocol):
+    """The order executor as the engine and its account desk use it."""
+
     async def execute(self, intents: list[OrderIntent]) -> list[OrderAck]: ...
+
+    def pending(self) -> list[OrderIntent]: ...
+
+    async def resume_pending(self, *, wait: bool = True) -> list[OrderAck]: ...
 
 
 @dataclass
@@ -71,6 +79,7 @@ class EngineParts:
     on_start: Callable[[], Awaitable[object]] | None = None  # reconcile venue vs ledger
     observers: list[Callable[[TickResult], Awaitable[None]]] = field(default_factory=list)
     options: OptionsPolicy | None = None  # None: perps only
+    account: AccountDesk | None = None  # set-up checks, account events, pending, drift
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,7 @@ class TickResult:
     verdict: Verdict | None
     acks: tuple[OrderAck, ...]
     error: str | None = None
+    alerts: tuple[str, ...] = ()  # what the operator should hear (drift, trades by hand, ...)
 
 
 class Engine:
@@ -103,7 +113,10 @@ class Engine:
         )
 
     async def start(self) -> None:
-        """Before the first tick: reconcile the venue with the ledger (after a crash too)."""
+        """Before the first tick: check the venue account's set-up (refusing to start when it
+        is wrong), then reconcile the venue with the ledger (after a crash too)."""
+        if self.p.account is not None and not self.p.dry_run:
+            await self.p.account.start(list(self.p.symbols.values()))
         if self.p.on_start is not None:
             await self.p.on_start()
 
@@ -163,29 +176,46 @@ class Engine:
                 await observe(result)
             return result
 
-    def _unavailable(self, chain: ChainSnapshot, failed: BaseException) -> TickResult:
+    def _unavailable(
+        self, chain: ChainSnapshot, failed: BaseException, desk: DeskReport
+    ) -> TickResult:
         book = exposure.book(chain, self.p.assets)
         self._record_tick(chain, book, None, {})
         halt = f"venue unavailable: {failed}"
         self._append(ev.HALT, ev.Halt(halt, "guard"))
-        return TickResult(chain.block_number, book, (), (), Verdict((), halt=halt), ())
+        verdict = Verdict((), halt=halt)
+        return TickResult(chain.block_number, book, (), (), verdict, (), alerts=desk.alerts)
+
+    async def _desk(self) -> DeskReport:
+        """The account desk's work before a tick (none in dry runs: `plan` only looks)."""
+        if self.p.account is None or self.p.dry_run:
+            return DeskReport()
+        return await self.p.account.before_tick(list(self.p.symbols.values()))
+
+    async def _drift(self, desk: DeskReport) -> DeskReport:
+        if self.p.account is None or self.p.dry_run:
+            return desk
+        found = await self.p.account.check_positions()
+        return DeskReport(desk.alerts + found.alerts, desk.blocked, desk.halt or found.halt)
 
     async def _tick(self) -> TickResult:
         now = self.p.clock.now_ms()
+        desk = await self._desk()
         chain, market, hedges = await self._read_all()
         for err in chain.errors:
             self._append(ev.ERROR, ev.ErrorEvent(f"position {err.item}", err.message))
         if isinstance(market, BaseException):
-            return self._unavailable(chain, market)
+            return self._unavailable(chain, market, desk)
         if isinstance(hedges, BaseException):
-            return self._unavailable(chain, hedges)
+            return self._unavailable(chain, hedges, desk)
+        desk = await self._drift(desk)
         instruments = await self._instruments_for()
         book = exposure.book(chain, self.p.assets, market.prices)
         perps, held = split_positions(hedges)
         try:
             market = await self._option_market(now, book, market, held)
         except LphedgeError as err:
-            return self._unavailable(chain, err)
+            return self._unavailable(chain, err, desk)
         options = {h.symbol: h.size_base for h in held}
         self._record_tick(chain, book, market, perps, options)
         if self._options is not None:
@@ -193,6 +223,7 @@ class Engine:
         op = self._operator.current(self.p.ledger)
         plan_id = f"{self.p.run_id[:8]}-{chain.block_number}-{now}"
         targets, plan = self._plan(now, book, perps, options, market, instruments, op, plan_id)
+        plan = self._hold_blocked(plan, desk.blocked)
         by_symbol = {i.symbol: i for i in instruments.values()}
         by_symbol.update(self._options.instruments if self._options else {})
         verdict = check(
@@ -201,7 +232,22 @@ class Engine:
             self.p.limits,
             by_symbol,
         )
-        return await self._act(chain.block_number, book, targets, plan.intents, verdict)
+        result = await self._act(chain.block_number, book, targets, plan.intents, verdict)
+        if self.p.account is not None and not self.p.dry_run:
+            await self.p.account.after_orders(list(self.p.symbols.values()), result.acks)
+        return dataclasses.replace(result, alerts=desk.alerts)
+
+    def _hold_blocked(self, plan: planner.Plan, blocked: Mapping[str, str]) -> planner.Plan:
+        """No new order on a symbol whose last order is still in doubt: it may have filled."""
+        if not blocked:
+            return plan
+        held = tuple(i for i in plan.intents if i.symbol in blocked)
+        for i in held:
+            self._append(
+                ev.SKIPPED, ev.Skipped(i.plan_id, "", i.symbol, i.amount_base, blocked[i.symbol])
+            )
+        kept = tuple(i for i in plan.intents if i.symbol not in blocked)
+        return planner.Plan(kept, plan.skipped)
 
     async def _option_market(
         self, now: int, book: ExposureBook, market: MarketSnapshot, held: list[HedgePosition]

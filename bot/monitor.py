@@ -80,6 +80,8 @@ class Monitor:
         for asset in result.book.assets.values() if result.book else ():
             m.lp_delta.labels(asset.asset).set(float(asset.delta))
             m.gamma.labels(asset.asset).set(asset.gamma)
+        for note in result.alerts:
+            await self.alert(note)
         m.orders.inc(len(result.acks))
         if result.verdict and result.verdict.halt:
             m.halts.inc()

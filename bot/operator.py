@@ -13,6 +13,9 @@ from bot.domain.orders import LedgerEvent
 from bot.ports import LedgerReader
 
 OPERATOR = "operator"
+# Halts that hold until the operator resumes: the operator's own, and those the bot writes
+# when the venue needs a human (unexplained position drift, a liquidation).
+STICKY = frozenset({OPERATOR, "reconcile", "liquidation"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +25,11 @@ class OperatorState:
 
 
 def _apply(state: OperatorState, event: LedgerEvent) -> OperatorState:
-    if event.payload.get("source") != OPERATOR:
-        return state
+    source = event.payload.get("source")
     if event.kind == ev.RESUME:
-        return OperatorState()
+        return OperatorState() if source == OPERATOR else state
+    if source not in STICKY:
+        return state
     return OperatorState(
         halted=str(event.payload.get("reason") or "operator halt"),
         flatten=bool(event.payload.get("flatten")),

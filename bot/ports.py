@@ -7,11 +7,15 @@ implement them; `bot/wiring.py` chooses which implementation runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
+from bot.domain.account import AccountState, Liquidation
+from bot.domain.events import OptionSettlement
 from bot.domain.lp import ChainSnapshot
 from bot.domain.market import Instrument, MarketSnapshot, OrderBook
 from bot.domain.orders import (
+    Fill,
     FundingPayment,
     HedgePosition,
     LedgerEvent,
@@ -50,7 +54,13 @@ class MarketData(Protocol):
 
 
 class Venue(Protocol):
-    """Where hedges are held and orders are placed: a real exchange or the paper venue."""
+    """Where hedges are held and orders are placed: a real exchange or the paper venue.
+
+    Besides orders, a venue reports what happened on the account (its account events):
+    executions with their fees and trade ids (ours and not: a manual trade, a liquidation),
+    funding, option settlements and forced closes, each since a venue time (ms). The engine
+    polls them and writes each to the ledger once; no venue writes the ledger itself.
+    """
 
     name: str
 
@@ -66,7 +76,31 @@ class Venue(Protocol):
 
     async def cancel(self, symbol: str, client_id: str) -> None: ...
 
-    async def funding_payments(self, since_ms: int) -> list[FundingPayment]: ...
+    async def fills(self, symbols: Sequence[str], since_ms: int) -> list[Fill]:
+        """Executions on `symbols` at or after `since_ms`, oldest first."""
+        ...
+
+    async def funding_payments(
+        self, since_ms: int, symbols: Sequence[str] = ()
+    ) -> list[FundingPayment]: ...
+
+    async def settlements(
+        self, since_ms: int, symbols: Sequence[str] = ()
+    ) -> list[OptionSettlement]: ...
+
+    async def liquidations(
+        self, since_ms: int, symbols: Sequence[str] = ()
+    ) -> list[Liquidation]: ...
+
+    async def account_state(self, symbols: Sequence[str]) -> AccountState:
+        """Position mode, balances, and each symbol's leverage and margin mode."""
+        ...
+
+    async def configure(
+        self, symbol: str, leverage: Decimal | None, margin_mode: str | None
+    ) -> None:
+        """Set `symbol`'s leverage and margin mode (None: leave it)."""
+        ...
 
     async def close(self) -> None: ...
 

@@ -9,20 +9,26 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain import events as ev
 from bot.domain.market import DEFAULT_ASSET_MAP, AssetMap
+from bot.domain.orders import OrderIntent
 from bot.engine import Engine, EngineParts
+from bot.engine_account import AccountDesk, AccountPolicy
 from bot.engine_options import OptionsPolicy
 from bot.errors import ConfigError
 from bot.hedge.risk import RiskLimits
 from bot.ports import Clock, MarketData, PositionSource, Venue
+
+if TYPE_CHECKING:
+    from bot.execution.account_sync import AccountSync
 from strategies.base import HedgeStrategy, validate_params
 from strategies.registry import strategy_class
 
@@ -136,21 +142,33 @@ def market_data(settings: Settings, clock: Clock) -> MarketData:
     return md
 
 
-def venue(settings: Settings, market: MarketData, book: Any, clock: Clock, run_id: str) -> Venue:
-    """Paper or a real exchange: decided here and nowhere else."""
+def venue(
+    settings: Settings,
+    market: MarketData,
+    book: Any,
+    clock: Clock,
+    ccxt_kwargs: Mapping[str, Any] | None = None,
+) -> Venue:
+    """Paper or a real exchange: decided here and nowhere else. The paper venue reads its
+    account back from the ledger's events; neither writes the ledger. `ccxt_kwargs` reach
+    CcxtVenue as they are (tests point `urls_override` at a venue emulator)."""
     v = settings.venue
     if settings.mode == "paper":
         from bot.venues.paper import PaperVenue
+        from bot.venues.profiles import known_profile
+        from bot.venues.replay_market import FUNDING_PERIOD_MS
 
+        known = known_profile(v.exchange)
+        period = known.funding_period_ms if known else FUNDING_PERIOD_MS
         return PaperVenue(
             f"paper-{v.exchange}",
             market,
             book,
             clock,
             v.paper_balance_usd,
-            run_id=run_id,
             price_symbols=v.symbols,
             option_fee_cap=settings.options.fee_cap,
+            funding_period_ms=period,
         )
     from bot.venues.ccxt_venue import CcxtVenue
 
@@ -159,11 +177,69 @@ def venue(settings: Settings, market: MarketData, book: Any, clock: Clock, run_i
         api_key=v.api_key,
         secret=v.secret,
         password=v.password,
+        wallet_address=v.wallet_address,
+        private_key=v.private_key,
         mode=settings.mode,
         clock=clock,
         demo=v.demo,
         confirm_live=settings.confirm_live,
+        position_mode=v.position_mode,
+        margin_mode=v.margin_mode or "cross",
+        **dict(ccxt_kwargs or {}),
     )
+
+
+def account_policy(settings: Settings) -> AccountPolicy:
+    v, r = settings.venue, settings.reconcile
+    leverage = {}
+    for asset, symbol in v.symbols.items():
+        lev = v.leverage_for(asset, symbol)
+        if lev is not None:
+            leverage[symbol] = lev
+    unknown = sorted(set(v.leverage) - set(v.symbols) - set(v.symbols.values()))
+    if unknown:
+        raise ConfigError(
+            f"venue.leverage: {unknown} are neither assets nor symbols of venue.symbols"
+        )
+    return AccountPolicy(
+        position_mode=v.position_mode,
+        margin_mode=v.margin_mode,
+        leverage=leverage,
+        setup=v.account_setup,
+        events_every_ticks=r.account_events_every_ticks,
+        positions_every_ticks=r.positions_every_ticks,
+        on_liquidation=r.on_liquidation,
+    )
+
+
+def first_start_ms(book: Any, venue_name: str, now_ms: int) -> int:
+    """When this ledger first ran against `venue_name`: account events before it are not
+    ours to replay (reconcile adopts the positions they left)."""
+    for event in book.events([ev.RUN_STARTED]):
+        if event.payload.get("venue") == venue_name:
+            return int(event.ts_ms)
+    return now_ms
+
+
+def account_desk(
+    settings: Settings, ven: Venue, book: Any, clock: Clock, run_id: str, executor: Any
+) -> tuple[AccountDesk, AccountSync]:
+    from bot.execution.account_sync import AccountSync
+    from bot.execution.reconcile import DriftWatch
+
+    r = settings.reconcile
+    sync = AccountSync(
+        ven,
+        book,
+        clock,
+        run_id,
+        start_ms=first_start_ms(book, ven.name, clock.now_ms()),
+        overlap_ms=int(r.account_events_overlap_s * 1000),
+    )
+    symbols = list(settings.venue.symbols.values())
+    drift = DriftWatch(ven, book, clock, run_id, symbols, r.on_drift, r.drift_confirmations)
+    desk = AccountDesk(ven, book, clock, run_id, executor, sync, drift, account_policy(settings))
+    return desk, sync
 
 
 def config_digest(settings: Settings) -> str:
@@ -182,6 +258,11 @@ class Runtime:
     market: MarketData
     ledger: Any
     settings: Settings
+
+    def pending_intents(self) -> list[OrderIntent]:
+        """Intents the ledger holds without a final status (in doubt, or their fills not
+        yet on the venue's trades endpoint)."""
+        return self.engine.p.executor.pending()
 
     async def block_number(self) -> int:
         return int(await self.reader.rpc.call("eth_blockNumber", []), 16)
@@ -202,8 +283,10 @@ def runtime(
     market: MarketData | None = None,
     source: PositionSource | None = None,
     dry_run: bool = False,
+    ccxt_kwargs: Mapping[str, Any] | None = None,
 ) -> Runtime:
-    """Build the engine and its adapters from settings; `market`/`source` may be injected."""
+    """Build the engine and its adapters from settings; `market`/`source` may be injected,
+    and `ccxt_kwargs` passed to a live or testnet venue."""
     from bot.execution.orders import OrderExecutor
     from bot.execution.reconcile import reconcile
 
@@ -214,13 +297,16 @@ def runtime(
     strat = strategy(settings)
     options = options_policy(settings, strat)
     md = market or market_data(settings, clock)
-    ven = venue(settings, md, book, clock, run_id)
+    ven = venue(settings, md, book, clock, ccxt_kwargs)
+    executor = OrderExecutor(ven, book, clock, run_id)
+    desk, sync = account_desk(settings, ven, book, clock, run_id, executor)
+    symbols = list(settings.venue.symbols.values())
     parts = EngineParts(
         source=reader,
         market=md,
         venue=ven,
         ledger=book,
-        executor=OrderExecutor(ven, book, clock, run_id),
+        executor=executor,
         strategy=strat,
         strategy_params=dict(settings.strategy.params),
         clock=clock,
@@ -229,8 +315,9 @@ def runtime(
         limits=risk_limits(settings),
         run_id=run_id,
         dry_run=dry_run,
-        on_start=lambda: reconcile(ven, book, clock, run_id, list(settings.venue.symbols.values())),
+        on_start=lambda: reconcile(ven, book, clock, run_id, symbols, sync=sync),
         options=options,
+        account=desk,
     )
     if not dry_run:
         started = ev.RunStarted(

@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
+from bot.domain.account import AccountState, Liquidation
 from bot.domain.orders import Fill, FundingPayment, OrderAck, OrderIntent
 
 T = TypeVar("T")
@@ -35,6 +36,8 @@ SKIPPED = "skipped"
 COMMAND = "command"
 OPTION_SETTLEMENT = "option_settlement"
 BOOK_GREEKS = "book_greeks"
+LIQUIDATION = "liquidation"
+ACCOUNT_STATE = "account_state"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -260,4 +263,6 @@ PAYLOAD_TYPES: Mapping[str, type] = {
     SKIPPED: Skipped,
     OPTION_SETTLEMENT: OptionSettlement,
     BOOK_GREEKS: BookGreeks,
+    LIQUIDATION: Liquidation,
+    ACCOUNT_STATE: AccountState,
 }

@@ -103,7 +103,10 @@ class SkippedLeg:
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """One execution. `fee` is in `fee_currency` (USDT, ETH, ...). `amount` in contracts."""
+    """One execution. `fee` is in `fee_currency` (USDT, ETH, ...). `amount` in contracts;
+    `amount_base` the same in the asset (contracts x contract size; USD / price for inverse
+    perps counted in USD), where the venue adapter knows it: a fill not placed by the bot has
+    no intent to take the ratio from."""
 
     client_id: str
     venue_order_id: str
@@ -116,6 +119,7 @@ class Fill:
     fee_currency: str
     ts_ms: int
     venue: str = ""
+    amount_base: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

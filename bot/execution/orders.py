@@ -17,11 +17,15 @@ The rule that never yields two live orders for one intent:
 5. Sends of a previous (crashed) process count as signed when this executor was created:
    the ledger's writer lock guarantees that process is gone.
 
-Ledger invariant: every FILL an ack implies is written BEFORE its final ORDER_UPDATE, so a
+Ledger invariant: every FILL of an order is written BEFORE its final ORDER_UPDATE, so a
 final status in the ledger means its fills are there too; a crash in between leaves the
-order non-final, and `resume_pending` completes it. Fills are deduplicated by trade id;
-for acks without trade details (ccxt order acks) one fill per cumulative-filled step is
-derived, with trade id `<venue order id>:<cumulative filled>`.
+order non-final, and `resume_pending` completes it. Fills are the venue's own executions
+with their fees and trade ids: carried by the ack (paper) or read from the venue's trades
+endpoint for the order (a ccxt order ack carries no fee, and Binance's market ack no trades).
+While that endpoint has not caught up with the order's `filled`, the order stays non-final
+in the ledger and the next `resume_pending` (the engine calls it every tick) completes it.
+Fills are deduplicated by (venue, trade id), also against the account-event sync, which
+writes the same executions when it sees them first.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from bot.domain.events import (
     to_payload,
 )
 from bot.domain.orders import Fill, LedgerEvent, OrderAck, OrderIntent, OrderStatus, Side
-from bot.errors import InputError, Rejected, VenueUnavailable
+from bot.errors import InputError, LphedgeError, Rejected, VenueUnavailable
 from bot.ports import Clock, LedgerReader, LedgerWriter, Venue
 
 ZERO = Decimal(0)
@@ -70,6 +74,7 @@ class ExecutionPolicy:
     lookup_max_wait_s: float = 2.0
     max_sends: int = 3
     settle_polls: int = 3
+    fills_lookback_ms: int = 600_000  # how far before an order its executions are looked for
 
 
 @dataclass
@@ -81,6 +86,7 @@ class OrderState:
     filled: Decimal = ZERO
     notional: Decimal = ZERO
     fee: Decimal = ZERO
+    since_ms: int = 0  # when the intent was recorded (ledger time)
 
     @property
     def final(self) -> bool:
@@ -95,6 +101,9 @@ class LedgerOrders:
     seq: int = 0
     orders: dict[str, OrderState] = field(default_factory=dict)
     trades: set[tuple[str, str]] = field(default_factory=set)
+    # contracts filled per (venue, venue order id) by executions recorded without our client
+    # id (the account sync saw them before the order's answer or lookup named the order)
+    unnamed: dict[tuple[str, str], Decimal] = field(default_factory=dict)
 
     def refresh(self) -> None:
         for event in self.ledger.events([ORDER_INTENT, ORDER_UPDATE, FILL], since_seq=self.seq):
@@ -107,13 +116,18 @@ class LedgerOrders:
         cid = str(event.payload.get("client_id", ""))
         if event.kind == ORDER_INTENT:
             self.orders[cid] = OrderState(from_payload(OrderIntent, event.payload))
+            self.orders[cid].since_ms = event.ts_ms
             return
         state = self.orders.get(cid)
         if event.kind == ORDER_UPDATE and state is not None:
             state.last = from_payload(OrderAck, event.payload)
         elif event.kind == FILL:
             fill = from_payload(Fill, event.payload)
-            self.trades.add((str(event.payload.get("venue", "")), fill.trade_id))
+            venue = str(event.payload.get("venue", ""))
+            self.trades.add((venue, fill.trade_id))
+            if not cid:
+                key = (venue, fill.venue_order_id)
+                self.unnamed[key] = self.unnamed.get(key, ZERO) + fill.amount
             if state is not None:
                 state.filled += fill.amount
                 state.notional += fill.amount * fill.price
@@ -122,6 +136,20 @@ class LedgerOrders:
     def pending(self, venue: str) -> list[OrderIntent]:
         """Intents on `venue` without a final status, oldest first."""
         return [s.intent for s in self.orders.values() if s.intent.venue == venue and not s.final]
+
+    def filled(self, cid: str, venue_order_id: str) -> Decimal:
+        """What the ledger holds filled of one order: its own fills and those recorded
+        under its venue order id without a client id."""
+        state = self.orders[cid]
+        return state.filled + self.unnamed.get((state.intent.venue, venue_order_id), ZERO)
+
+    def by_venue_order_id(self) -> dict[str, str]:
+        """Venue order id -> our client id, for executions that carry only the former."""
+        return {
+            s.last.venue_order_id: cid
+            for cid, s in self.orders.items()
+            if s.last is not None and s.last.venue_order_id
+        }
 
 
 def _ack(intent: OrderIntent, status: OrderStatus, ts_ms: int, reason: str = "") -> OrderAck:
@@ -136,31 +164,6 @@ def _ack(intent: OrderIntent, status: OrderStatus, ts_ms: int, reason: str = "")
         average_price=None,
         ts_ms=ts_ms,
         info={"reason": reason} if reason else {},
-    )
-
-
-def derived_fill(intent: OrderIntent, state: OrderState, ack: OrderAck, now_ms: int) -> Fill:
-    """The fill between what the ledger holds and the ack's cumulative `filled`.
-
-    Price: the increment's average, from the ack's average over the whole order; without
-    one (a venue that does not say), the intent's decision price.
-    """
-    delta = ack.filled - state.filled
-    if ack.average_price is not None:
-        price = (ack.average_price * ack.filled - state.notional) / delta
-    else:
-        price = intent.decision_price
-    return Fill(
-        client_id=intent.client_id,
-        venue_order_id=ack.venue_order_id,
-        trade_id=f"{ack.venue_order_id or intent.client_id}:{ack.filled}",
-        symbol=intent.symbol,
-        side=intent.side,
-        amount=delta,
-        price=price,
-        fee=max(ack.fee - state.fee, ZERO),
-        fee_currency=ack.fee_currency,
-        ts_ms=ack.ts_ms or now_ms,
     )
 
 
@@ -194,15 +197,25 @@ class OrderExecutor:
         self._orders.refresh()
         return [await self._execute_one(intent) for intent in intents]
 
-    async def resume_pending(self) -> list[OrderAck]:
-        """Complete the ledger's non-final intents on this venue (run at start).
+    async def resume_pending(self, *, wait: bool = True) -> list[OrderAck]:
+        """Complete the ledger's non-final intents on this venue (at start, and while
+        running after a timeout or an outage).
 
         Found by client id -> its status and fills are recorded. Not on the venue once
-        the in-doubt window has passed -> marked EXPIRED (never sent): after a crash its
-        plan is stale, and the engine re-plans from positions instead of resending it.
+        the in-doubt window has passed -> marked EXPIRED (never sent): its plan is stale,
+        and the engine re-plans from positions instead of resending it. With `wait=False`
+        (the running engine) an intent still inside its window is left pending, not waited
+        for; its ack comes back PENDING.
         """
         self._orders.refresh()
-        return [await self._resume_one(i) for i in self._orders.pending(self._venue.name)]
+        return [
+            await self._resume_one(i, wait=wait) for i in self._orders.pending(self._venue.name)
+        ]
+
+    def pending(self) -> list[OrderIntent]:
+        """This venue's intents the ledger holds without a final status."""
+        self._orders.refresh()
+        return self._orders.pending(self._venue.name)
 
     async def _execute_one(self, intent: OrderIntent) -> OrderAck:
         if intent.venue != self._venue.name:
@@ -225,12 +238,14 @@ class OrderExecutor:
             return _ack(intent, OrderStatus.PENDING, self._clock.now_ms(), str(exc))
         return await self._settle(intent, ack)
 
-    async def _resume_one(self, intent: OrderIntent) -> OrderAck:
+    async def _resume_one(self, intent: OrderIntent, *, wait: bool) -> OrderAck:
         try:
-            found = await self._find(intent)
+            found = await self._find(intent, wait=wait)
         except VenueUnavailable as exc:
             self._error("execution.resume", intent, exc)
             return _ack(intent, OrderStatus.PENDING, self._clock.now_ms(), str(exc))
+        if found is None and not wait and self._in_doubt_ms(intent) > 0:
+            return _ack(intent, OrderStatus.PENDING, self._clock.now_ms(), "in doubt")
         if found is None:
             reason = "not on the venue after the in-doubt window: never sent; re-plan"
             ack = _ack(intent, OrderStatus.EXPIRED, self._clock.now_ms(), reason)
@@ -273,14 +288,19 @@ class OrderExecutor:
         self._append(ORDER_UPDATE, to_payload(ack))
         return ack
 
-    async def _find(self, intent: OrderIntent) -> OrderAck | None:
-        """Look the order up; believe "not found" only after the in-doubt window."""
+    def _in_doubt_ms(self, intent: OrderIntent) -> int:
+        """How long a send of `intent` may still reach the venue (ms; <= 0: no longer)."""
+        signed_by = self._signed_by_ms.get(intent.client_id, self._born_ms)
+        return signed_by + int(self._policy.in_doubt_s * 1000) - self._clock.now_ms()
+
+    async def _find(self, intent: OrderIntent, *, wait: bool = True) -> OrderAck | None:
+        """Look the order up; believe "not found" only after the in-doubt window (waiting
+        it out unless `wait` is False)."""
         found = await self._lookup(intent)
         if found is not None:
             return found
-        signed_by = self._signed_by_ms.get(intent.client_id, self._born_ms)
-        wait_ms = signed_by + int(self._policy.in_doubt_s * 1000) - self._clock.now_ms()
-        if wait_ms <= 0:
+        wait_ms = self._in_doubt_ms(intent)
+        if wait_ms <= 0 or not wait:
             return None
         await self._clock.sleep(wait_ms / 1000)
         return await self._lookup(intent)
@@ -300,39 +320,58 @@ class OrderExecutor:
         return found
 
     async def _settle(self, intent: OrderIntent, ack: OrderAck) -> OrderAck:
-        """Record `ack`; poll a market order a few times until the venue calls it final."""
-        self._record(intent, ack)
+        """Record `ack`; poll a market order a few times until the venue calls it final and
+        its executions are on the trades endpoint."""
+        complete = await self._record(intent, ack)
         for _ in range(self._policy.settle_polls):
-            if ack.status.final or intent.order_type != "market":
+            if (ack.status.final and complete) or intent.order_type != "market":
                 break
             await self._clock.sleep(self._policy.lookup_wait_s)
             try:
                 found = await self._lookup(intent)
+                if found is None:
+                    break
+                ack = found
+                complete = await self._record(intent, ack)
             except VenueUnavailable:
                 break
-            if found is None:
-                break
-            ack = found
-            self._record(intent, ack)
         return ack
 
-    def _record(self, intent: OrderIntent, ack: OrderAck) -> None:
-        """New fills first, then the status if it changed (see the module's invariant)."""
+    async def _record(self, intent: OrderIntent, ack: OrderAck) -> bool:
+        """New fills first, then the status if it changed (see the module's invariant).
+        Returns False while the venue's executions do not yet add up to `ack.filled`: the
+        status is then held back (a non-final order), to be completed later."""
         self._orders.refresh()
         state = self._orders.orders[intent.client_id]
-        for fill in self._new_fills(intent, state, ack):
-            self._append(FILL, {**to_payload(fill), "venue": self._venue.name})
+        try:
+            fills = list(ack.fills) if ack.fills else await self._venue_fills(intent, ack, state)
+        except LphedgeError as exc:  # the order stands; its fills come on the next look
+            self._error("execution.fills", intent, exc)
+            return False
+        name = self._venue.name
+        for fill in fills:
+            if (name, fill.trade_id) not in self._orders.trades:
+                self._append(
+                    FILL, {**to_payload(fill), "client_id": intent.client_id, "venue": name}
+                )
+        if self._orders.filled(intent.client_id, ack.venue_order_id) < ack.filled:
+            return False
         last = state.last
         if last is None or (last.status, last.filled) != (ack.status, ack.filled):
             self._append(ORDER_UPDATE, to_payload(dataclasses.replace(ack, fills=())))
+        return True
 
-    def _new_fills(self, intent: OrderIntent, state: OrderState, ack: OrderAck) -> list[Fill]:
-        if ack.fills:
-            name = self._venue.name
-            return [f for f in ack.fills if (name, f.trade_id) not in self._orders.trades]
-        if ack.filled <= state.filled:
+    async def _venue_fills(
+        self, intent: OrderIntent, ack: OrderAck, state: OrderState
+    ) -> list[Fill]:
+        """The order's executions from the venue's trades endpoint (fee, fee currency, trade
+        id), when the ack says more filled than the ledger holds."""
+        have = self._orders.filled(intent.client_id, ack.venue_order_id)
+        if ack.filled <= have or not ack.venue_order_id:
             return []
-        return [derived_fill(intent, state, ack, self._clock.now_ms())]
+        since = (ack.ts_ms or self._clock.now_ms()) - self._policy.fills_lookback_ms
+        found = await self._venue.fills([intent.symbol], max(since, 0))
+        return [f for f in found if f.venue_order_id == ack.venue_order_id]
 
     def _error(self, where: str, intent: OrderIntent, exc: Exception) -> None:
         message = f"order {intent.client_id} ({intent.symbol}): {exc}"

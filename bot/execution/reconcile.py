@@ -1,11 +1,18 @@
-"""Venue state vs ledger, on start and after errors: record every difference, adopt the venue.
+"""Venue state vs ledger, on start and while running: record every difference, with both sides.
 
-Order of work: first the ledger's open intents are completed by client id
-(`OrderExecutor.resume_pending`), so fills the venue made while we were down are recorded
-as fills, not as position differences. Then the venue's open orders and positions are
-compared with what the ledger implies, and each difference becomes a RECONCILE_DIFF event
-(payload: `ReconcileDiff`; `venue_id` is the venue's name, `ReconcileDiff.venue` is the
-venue's value).
+On start (`reconcile`): first the ledger's open intents are completed by client id
+(`OrderExecutor.resume_pending`), then the venue's account events are synced
+(`AccountSync`), so fills the venue made while we were down (ours, by hand, forced) are
+recorded as fills, not as position differences. Then the venue's open orders and positions
+are compared with what the ledger implies, and each difference becomes a RECONCILE_DIFF
+event (payload: `ReconcileDiff`; `venue_id` is the venue's name, `ReconcileDiff.venue` is
+the venue's value) and is adopted.
+
+While running (`DriftWatch`, every N ticks, after the account sync): a position the
+venue's executions do not explain (it moved with no trade on record) is drift. Seen on
+`confirmations` checks in a row (a trades endpoint a little behind is not drift), it is
+recorded, adopted into the ledger (the venue is the truth) and, by policy, either trading
+goes on from it or the bot halts for the operator.
 
 The ledger is append-only, so "adopting" the venue's position is itself an event: the
 ledger position of a symbol is the value of its last `position` diff plus the signed fills
@@ -20,7 +27,7 @@ settled option out of the ledger's position.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from bot.domain.events import (
@@ -32,6 +39,7 @@ from bot.domain.events import (
     to_payload,
 )
 from bot.domain.orders import OrderAck, OrderStatus, Side
+from bot.execution.account_sync import AccountSync
 from bot.execution.orders import ExecutionLedger, ExecutionPolicy, LedgerOrders, OrderExecutor
 from bot.options.chain import is_option_symbol
 from bot.ports import Clock, LedgerReader, Venue
@@ -83,9 +91,13 @@ async def reconcile(
     symbols: Sequence[str],
     *,
     policy: ExecutionPolicy | None = None,
+    sync: AccountSync | None = None,
 ) -> ReconcileReport:
-    """Complete open intents, then record and adopt every venue/ledger difference."""
+    """Complete open intents, sync account events, then record and adopt every
+    venue/ledger difference."""
     resumed = await OrderExecutor(venue, ledger, clock, run_id, policy).resume_pending()
+    if sync is not None:
+        await sync.poll(symbols)
     diffs = await _order_diffs(venue, ledger, clock, run_id, symbols)
     venue_pos = await _venue_positions(venue, symbols)
     diffs += _position_diffs(venue_pos, ledger_positions(ledger, venue.name), symbols)
@@ -165,3 +177,63 @@ def _ledger_open(orders: LedgerOrders, venue: str, symbols: Sequence[str]) -> li
         and s.last.status in open_states
         and (not symbols or s.intent.symbol in symbols)
     ]
+
+
+DRIFT = "drift"
+
+
+@dataclass(frozen=True, slots=True)
+class DriftCheck:
+    """One running check: the confirmed drifts (recorded and adopted), and the halt reason
+    when the policy halts on them."""
+
+    diffs: tuple[ReconcileDiff, ...] = ()
+    halt: str | None = None
+
+
+@dataclass
+class DriftWatch:
+    """Compares the venue's positions with the ledger's while the bot runs (see module).
+
+    `on_drift`: "adopt" (trade on from the venue's position) or "halt" (adopt it, then halt
+    until the operator resumes)."""
+
+    venue: Venue
+    ledger: ExecutionLedger
+    clock: Clock
+    run_id: str | None
+    symbols: Sequence[str]
+    on_drift: str = "halt"
+    confirmations: int = 2
+    _seen: dict[str, int] = field(default_factory=dict)
+
+    async def check(self) -> DriftCheck:
+        venue_pos = await _venue_positions(self.venue, self.symbols)
+        ledger_pos = ledger_positions(self.ledger, self.venue.name)
+        found = _position_diffs(venue_pos, ledger_pos, self.symbols)
+        self._seen = {d.symbol: self._seen.get(d.symbol, 0) + 1 for d in found}
+        confirmed = [d for d in found if self._seen[d.symbol] >= self.confirmations]
+        if not confirmed:
+            return DriftCheck()
+        halting = self.on_drift == "halt"
+        diffs = []
+        for d in confirmed:
+            self._seen.pop(d.symbol, None)
+            then = " and halted for the operator" if halting else ""
+            moved = Decimal(d.venue) - Decimal(d.ledger)
+            action = f"moved by {moved} with no execution on record; adopted the venue's{then}"
+            diff = ReconcileDiff(DRIFT, d.symbol, d.ledger, d.venue, action, self.venue.name)
+            self._append(diff)  # the evidence, both sides
+            self._append(replace(diff, what=POSITION))  # the adoption (ledger_positions)
+            diffs.append(diff)
+        halt = None
+        if halting:
+            halt = "unexplained position drift: " + "; ".join(
+                f"{d.symbol} ledger {d.ledger} venue {d.venue}" for d in diffs
+            )
+        return DriftCheck(tuple(diffs), halt)
+
+    def _append(self, diff: ReconcileDiff) -> None:
+        self.ledger.append(
+            RECONCILE_DIFF, to_payload(diff), ts_ms=self.clock.now_ms(), run_id=self.run_id
+        )

@@ -305,7 +305,8 @@ class _Replay:
             if intent is None or intent.amount == 0
             else (intent.amount_base / intent.amount).quantize(QUANTUM)
         )
-        qty = f.amount * (size or Decimal(1)) * (1 if f.side is Side.BUY else -1)
+        base = f.amount_base if f.amount_base is not None else f.amount * (size or Decimal(1))
+        qty = base * (1 if f.side is Side.BUY else -1)
         fee_price = usd_price(price_tick, f.fee_currency) if f.fee else Decimal(1)
         if fee_price is None:
             self.warn.append(f"fill {f.trade_id}: no USD price for fee in {f.fee_currency}")

@@ -46,8 +46,10 @@ from bot.venues.ccxt_options import (
 )
 from bot.venues.ccxt_parse import dec
 from bot.venues.errors_map import ccxt_errors
+from bot.venues.profiles import known_profile
 
 HOUR_MS = 3_600_000
+_HAS = {"fetch_all_greeks": "fetchAllGreeks", "fetch_option_chain": "fetchOptionChain"}
 
 
 class BulkCall(NamedTuple):
@@ -77,11 +79,13 @@ class CcxtMarketData:
             raise ConfigError(f"market data exchange {exchange_id!r} is not a ccxt exchange id")
         self.name = exchange_id
         self._clock = clock
+        self._profile = known_profile(exchange_id)
+        extra = dict(self._profile.ccxt_options) if self._profile else {}
         self._ex: Any = getattr(ccxt_async, exchange_id)(
             {
                 "enableRateLimit": enable_rate_limit,
                 "timeout": timeout_ms,
-                "options": {"defaultType": "swap", "fetchCurrencies": False},
+                "options": {"defaultType": "swap", "fetchCurrencies": False, **extra},
             }
         )
         if sandbox:
@@ -91,6 +95,10 @@ class CcxtMarketData:
         self._ttl_ms = markets_ttl_ms
         self._loaded_ms: int | None = None
         self._chains: dict[str, tuple[Instrument, ...]] = {}
+
+    @property
+    def _iv_scale(self) -> Decimal | None:
+        return self._profile.option_iv_per_fraction if self._profile else None
 
     async def _markets(self) -> Mapping[str, Any]:
         now = self._clock.now_ms()
@@ -108,7 +116,8 @@ class CcxtMarketData:
         if missing:
             raise ConfigError(f"{self.name}: no markets {missing}; use ccxt unified symbols")
         mode = self._ex.precisionMode
-        return {s: any_instrument(self.name, markets[s], mode) for s in symbols}
+        usd = self._profile.usd_amount_inverse if self._profile else False
+        return {s: any_instrument(self.name, markets[s], mode, usd) for s in symbols}
 
     async def option_chain(self, asset: str) -> Mapping[str, Instrument]:
         """Listed options on `asset` that expire after now, by (expiry, strike, type)."""
@@ -131,14 +140,26 @@ class CcxtMarketData:
         return {i.symbol: i for i in chain if (i.expiry_ms or 0) > now}
 
     async def _quote(self, symbol: str) -> Quote:
+        """Mark, index and funding: one call where the funding rate carries the mark (Binance,
+        Bybit, Hyperliquid, Deribit), the mark price call beside it where not (OKX)."""
         with ccxt_errors(f"{self.name}: fetch funding rate {symbol}"):
             fr = await self._ex.fetch_funding_rate(symbol)
-        mark = dec(fr.get("markPrice")) or Decimal(0)
+            mark = dec(fr.get("markPrice"))
+            index = dec(fr.get("indexPrice"))
+            if not mark:
+                t = (
+                    await self._ex.fetch_mark_price(symbol)
+                    if self._ex.has.get("fetchMarkPrice")
+                    else await self._ex.fetch_ticker(symbol)
+                )
+                info = t.get("info") or {}
+                mark = dec(t.get("markPrice") or info.get("markPx") or t.get("last"))
+                index = index or dec(t.get("indexPrice"))
         return Quote(
             symbol=symbol,
             ts_ms=int(fr.get("timestamp") or self._clock.now_ms()),
-            mark=mark,
-            index=dec(fr.get("indexPrice")),
+            mark=mark or Decimal(0),
+            index=index,
             funding_rate=dec(fr.get("fundingRate")),
             next_funding_ms=fr.get("fundingTimestamp") or fr.get("nextFundingTimestamp"),
         )
@@ -151,23 +172,20 @@ class CcxtMarketData:
                 raw = await self._ex.fetch_greeks(inst.symbol)
             else:
                 raw = greeks_from_ticker(await self._ex.fetch_ticker(inst.symbol))
-        return option_quote(self.name, raw, inst, self._clock.now_ms())
+        return option_quote(self.name, raw, inst, self._clock.now_ms(), self._iv_scale)
 
     def _bulk_call(self, inst: Instrument) -> BulkCall | None:
-        """The one request that quotes `inst` along with every other option of its group,
-        or None when the venue has none we can read."""
+        """The one request that quotes `inst` along with every other option of its group
+        (the venue profile's rule; without a profile, ccxt's fetchAllGreeks for all), or
+        None when the venue has none we can read."""
         market: Mapping[str, Any] = self._ex.markets.get(inst.symbol) or {}
+        if self._profile is not None and self._profile.option_bulk is not None:
+            found = self._profile.option_bulk(market, inst.asset, inst.settle)
+            if found is None or not self._ex.has.get(_HAS[found[0]]):
+                return None
+            return BulkCall(*found)
         if self._ex.has.get("fetchAllGreeks"):
-            if self.name == "bybit":  # ccxt sends baseCoin=BTC unless told otherwise
-                base = str(market.get("baseId") or inst.asset)
-                return BulkCall("fetch_all_greeks", base, (("baseCoin", base),))
-            if self.name == "okx":  # OKX wants the option family (ETH-USD)
-                info = market.get("info") or {}
-                family = str(info.get("instFamily") or info.get("uly") or f"{inst.asset}-USD")
-                return BulkCall("fetch_all_greeks", family, (("instFamily", family),))
             return BulkCall("fetch_all_greeks", "all")  # Binance /eapi/v1/mark: every option
-        if self.name == "deribit" and self._ex.has.get("fetchOptionChain"):
-            return BulkCall("fetch_option_chain", inst.settle)  # by settlement currency
         return None
 
     async def _bulk_quotes(self, call: BulkCall, group: Sequence[Instrument]) -> list[Quote]:
@@ -186,7 +204,7 @@ class CcxtMarketData:
                 " reload the markets/option chain)"
             )
         now = self._clock.now_ms()
-        return [option_quote(self.name, rows[i.symbol], i, now) for i in group]
+        return [option_quote(self.name, rows[i.symbol], i, now, self._iv_scale) for i in group]
 
     async def _option_quotes(self, options: Sequence[Instrument]) -> dict[str, Quote]:
         """Every option's quote: one bulk request per group (underlying or settlement

@@ -21,7 +21,7 @@ venues' own documented ticker examples, which Black-76 reproduces to < 0.05 %):
   a `baseCoin`, which defaults to BTC): `delta gamma vega theta` in the same units as ours;
   `markIv` a fraction (0.7404); `markPrice` USDC per contract.
 
-A venue not listed in `_IV_PER_FRACTION` (or a ticker without greeks or IV) gets our own
+A venue whose profile gives no IV unit (or a ticker without greeks or IV) gets our own
 Black-76 from its mark and underlying, flagged `Greeks.source == "black76"`.
 """
 
@@ -40,8 +40,6 @@ from bot.options.chain import parse_market
 from bot.venues.ccxt_parse import dec, dec0, instrument, step
 
 MS_PER_YEAR = 365 * 86_400_000  # Black-76 here, Deribit and Bybit all count 365-day years
-# The venue's IV number divided by this is an annualised fraction.
-_IV_PER_FRACTION: dict[str, Decimal] = {"deribit": Decimal(100), "bybit": Decimal(1)}
 
 
 def is_option(market: Mapping[str, Any]) -> bool:
@@ -63,11 +61,13 @@ def option_instrument(venue: str, market: Mapping[str, Any], precision_mode: int
     )
 
 
-def any_instrument(venue: str, market: Mapping[str, Any], precision_mode: int) -> Instrument:
-    """Perp or option, whichever the market is."""
+def any_instrument(
+    venue: str, market: Mapping[str, Any], precision_mode: int, usd_amount_inverse: bool = False
+) -> Instrument:
+    """Perp or option, whichever the market is (`usd_amount_inverse`: see ccxt_parse)."""
     if is_option(market):
         return option_instrument(venue, market, precision_mode)
-    return instrument(venue, market, precision_mode)
+    return instrument(venue, market, precision_mode, usd_amount_inverse)
 
 
 def tick_price(market: Mapping[str, Any], price: Decimal, side: Side) -> Decimal:
@@ -91,16 +91,17 @@ def _positive(value: Any) -> Decimal | None:
     return d if d is not None and d > 0 else None
 
 
-def _venue_iv(venue: str, g: Mapping[str, Any]) -> Decimal | None:
-    scale = _IV_PER_FRACTION.get(venue)
+def _venue_iv(scale: Decimal | None, g: Mapping[str, Any]) -> Decimal | None:
+    """The venue's mark IV as a fraction; `scale`: its IV number per unit fraction (the
+    profile's `option_iv_per_fraction`: Deribit 100, Bybit 1)."""
     iv = _positive(g.get("markImpliedVolatility"))
     return iv / scale if scale is not None and iv is not None else None
 
 
-def _venue_greeks(venue: str, g: Mapping[str, Any]) -> Greeks | None:
+def _venue_greeks(scale: Decimal | None, g: Mapping[str, Any]) -> Greeks | None:
     """The venue's own greeks, if it sent all four and we know its units (identity for
     Deribit and Bybit: both already quote per coin in USD, vega per vol point, theta per day)."""
-    if venue not in _IV_PER_FRACTION:
+    if scale is None:
         return None
     raw = [dec(g.get(k)) for k in ("delta", "gamma", "vega", "theta")]
     if any(v is None for v in raw) or all(v == 0 for v in raw):
@@ -132,9 +133,15 @@ def black76_greeks(
     return Decimal(f"{vol:.8f}"), greeks
 
 
-def option_quote(venue: str, g: Mapping[str, Any], inst: Instrument, now_ms: int) -> Quote:
+def option_quote(
+    venue: str,
+    g: Mapping[str, Any],
+    inst: Instrument,
+    now_ms: int,
+    iv_per_fraction: Decimal | None = None,
+) -> Quote:
     """A ccxt greeks structure (fetch_greeks, fetch_all_greeks, or one of the converters
-    below) for one option -> Quote in our units."""
+    below) for one option -> Quote in our units; `iv_per_fraction` from the venue profile."""
     if inst.kind is not InstrumentKind.OPTION:
         raise InputError(f"{venue}: {inst.symbol} is not an option")
     info = g.get("info") or {}
@@ -142,8 +149,8 @@ def option_quote(venue: str, g: Mapping[str, Any], inst: Instrument, now_ms: int
     mark = dec(g.get("markPrice")) or Decimal(0)
     index = dec(g.get("indexPrice") or info.get("index_price") or info.get("indexPrice"))
     underlying = _positive(g.get("underlyingPrice")) or index
-    iv = _venue_iv(venue, g)
-    greeks = _venue_greeks(venue, g) if iv is not None else None
+    iv = _venue_iv(iv_per_fraction, g)
+    greeks = _venue_greeks(iv_per_fraction, g) if iv is not None else None
     if greeks is None and underlying is not None and (iv is not None or mark > 0):
         model_iv, greeks = black76_greeks(
             inst, mark, underlying, ts, float(iv) if iv is not None else None

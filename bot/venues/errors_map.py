@@ -7,14 +7,15 @@ notional, unknown order) is the venue saying no: Rejected, with the venue's own 
 narrowed where the caller acts differently: InsufficientFunds, InstrumentUnavailable (unknown
 or expired instrument: reload the chain) and PriceOutOfBand (limit outside the venue's band
 or tick grid: requote). ccxt's own classes miss some of these (Deribit's 10020/13020 are a
-plain ExchangeError), so the venue's error code in the message decides first.
+plain ExchangeError), so the venue's error code in the message decides first, by the table
+in the venue's profile.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import ccxt
@@ -31,42 +32,31 @@ from bot.errors import (
 from bot.secrets import redact
 
 
-def translate(exc: BaseException, action: str) -> LphedgeError:
-    """The bot error for a ccxt (or aiohttp/asyncio) exception raised while doing `action`."""
+def translate(
+    exc: BaseException,
+    action: str,
+    codes: Mapping[str, type[Rejected]] | None = None,
+    auth_words: tuple[str, ...] = (),
+) -> LphedgeError:
+    """The bot error for a ccxt (or aiohttp/asyncio) exception raised while doing `action`;
+    `codes`: the venue profile's error codes -> narrower rejections; `auth_words`: all of
+    them in the venue's answer mean the credentials are wrong."""
     text = redact(f"{action}: {type(exc).__name__}: {exc}")
     if isinstance(exc, ccxt.NetworkError | TimeoutError | OSError):
         return VenueUnavailable(f"{text} (venue unavailable; retry later or check its status)")
-    if isinstance(exc, ccxt.AuthenticationError):
+    wrong_key = bool(auth_words) and all(w in str(exc) for w in auth_words)
+    if isinstance(exc, ccxt.AuthenticationError) or wrong_key:
         return NeedsOperator(f"{text} (check the API key, its permissions and IP whitelist)")
-    kind = rejection_kind(exc)
+    kind = rejection_kind(exc, codes or {})
     hint = _HINTS.get(kind, "")
     return kind(f"{text}{hint}")
 
 
-# (ccxt exchange id, the venue's error code) -> the narrower rejection. Deribit codes from its
-# API v2 error list (as ccxt's deribit.exceptions names them); Bybit v5 retCodes.
-_BY_CODE: dict[tuple[str, str], type[Rejected]] = {
-    ("deribit", "10009"): InsufficientFunds,  # not_enough_funds
-    ("deribit", "10005"): PriceOutOfBand,  # price_too_low <limit>
-    ("deribit", "10006"): PriceOutOfBand,  # price_too_low4idx
-    ("deribit", "10007"): PriceOutOfBand,  # price_too_high <limit>
-    ("deribit", "10008"): PriceOutOfBand,  # price_too_high4idx
-    ("deribit", "10011"): PriceOutOfBand,  # price_not_allowed
-    ("deribit", "10043"): PriceOutOfBand,  # price_wrong_tick
-    ("deribit", "10012"): InstrumentUnavailable,  # book_closed (expired, settling)
-    ("deribit", "10020"): InstrumentUnavailable,  # invalid_or_unsupported_instrument
-    ("deribit", "11037"): InstrumentUnavailable,  # outdated_instrument_for_IV_order
-    ("deribit", "13019"): InstrumentUnavailable,  # orderbook_closed
-    ("deribit", "13020"): InstrumentUnavailable,  # not_found
-    ("bybit", "110003"): PriceOutOfBand,  # Order price is out of permissible range
-    ("bybit", "110004"): InsufficientFunds,
-    ("bybit", "110007"): InsufficientFunds,  # ab not enough for new order
-    ("bybit", "110012"): InsufficientFunds,
-    ("bybit", "110044"): InsufficientFunds,
-    ("bybit", "110045"): InsufficientFunds,
-    ("bybit", "170121"): InstrumentUnavailable,  # Invalid symbol.
-}
-_CODE = re.compile(r'"(?:code|retCode|ret_code)"\s*:\s*"?(-?\d+)')
+# OKX puts the order's own code (sCode) beside a generic "code": "1"; it decides.
+_CODES = (
+    re.compile(r'"sCode"\s*:\s*"?(-?\d+)'),
+    re.compile(r'"(?:code|retCode|ret_code)"\s*:\s*"?(-?\d+)'),
+)
 _HINTS: dict[type[Rejected], str] = {
     InsufficientFunds: " (insufficient funds: top up the account or trade less)",
     InstrumentUnavailable: " (instrument unknown or expired: reload the markets/option chain)",
@@ -74,17 +64,26 @@ _HINTS: dict[type[Rejected], str] = {
 }
 
 
-def rejection_kind(exc: BaseException) -> type[Rejected]:
-    """The Rejected subclass for a venue's refusal: its error code first, then ccxt's class."""
+def error_code(exc: BaseException) -> str | None:
+    """The venue's own error code in a ccxt exception's message (its JSON body), if any."""
     text = str(exc)
-    venue = text.split(" ", 1)[0]
-    hit = _CODE.search(text)
-    if hit is not None:
-        code = hit.group(1)
-        if (venue, code) in _BY_CODE:
-            return _BY_CODE[(venue, code)]
-        if venue == "bybit" and code == "10001" and "symbol" in text.lower():
-            return InstrumentUnavailable  # "params error: symbol invalid"
+    for pattern in _CODES:
+        hit = pattern.search(text)
+        if hit is not None and hit.group(1) not in ("0", "1"):
+            return hit.group(1)
+    return None
+
+
+def rejection_kind(exc: BaseException, codes: Mapping[str, type[Rejected]]) -> type[Rejected]:
+    """The Rejected subclass for a venue's refusal: its error code first (`code` or
+    `code|words in the message`), then ccxt's class."""
+    code = error_code(exc)
+    if code is not None:
+        text = str(exc).lower()
+        for key, kind in codes.items():
+            want, _, words = key.partition("|")
+            if want == code and words.lower() in text:
+                return kind
     if isinstance(exc, ccxt.InsufficientFunds):
         return InsufficientFunds
     if isinstance(exc, ccxt.BadSymbol):
@@ -93,12 +92,16 @@ def rejection_kind(exc: BaseException) -> type[Rejected]:
 
 
 @contextmanager
-def ccxt_errors(action: str) -> Iterator[None]:
+def ccxt_errors(
+    action: str,
+    codes: Mapping[str, type[Rejected]] | None = None,
+    auth_words: tuple[str, ...] = (),
+) -> Iterator[None]:
     """Re-raise ccxt exceptions inside the block as bot errors (never with secrets)."""
     try:
         yield
     except ccxt.BaseError as exc:
-        raise translate(exc, action) from None
+        raise translate(exc, action, codes, auth_words) from None
 
 
 class RedactFilter(logging.Filter):

@@ -3,12 +3,15 @@
 Market orders walk the book of `market` (a live venue's public book or a replayed one):
 levels are consumed from the best price outward; if the book runs out the order fills
 partially and the remainder is canceled (status `canceled`, `filled` < `amount`). The taker
-fee of the instrument is charged on the notional. Funding settles at every 8 h funding time
-(00/08/16 UTC) from the quote's rate and mark: payment = -position_base * mark * rate.
+fee of the instrument is charged on the notional. Funding settles at every funding time
+(8 h: 00/08/16 UTC, or the venue's period) from the quote's rate and mark: payment =
+-position_base * mark * rate.
 
-Every change is appended to the ledger with the account state after it, in one event
-(`paper_journal`), so a new PaperVenue on the same ledger continues where the last one
-stopped. Perps: linear (USD-margined) only.
+Like a real venue it reports what happened as account events (`fills`, `funding_payments`,
+`settlements`) and writes nothing: the engine records them. On start the account is rebuilt
+from those records (`paper_restore`), so a restart continues where the last run stopped.
+Perps: linear (USD-margined) only; one-way position mode, cross margin, a leverage per
+symbol (default `leverage`).
 
 Options (instrument kind OPTION): limit immediate-or-cancel orders fill against the option
 book up to the limit price; what is beyond it is canceled (nothing within it: canceled with
@@ -16,7 +19,7 @@ the best price in the reason). The premium per contract moves cash in the premiu
 (USD-like currencies are the USD balance, ETH for inverse options is held beside it) with
 Deribit's taker fee (`paper_options.option_fee`). On the first call at or after an option's
 expiry it is cash-settled against the underlying's price then: payout into cash, position
-removed, one "option_settlement" event (an `OptionSettlement` with the state).
+removed, and an `OptionSettlement` among its account events.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from bot.domain import events as ev
+from bot.domain.account import AccountState, Liquidation, SymbolSetup
+from bot.domain.events import OptionSettlement
 from bot.domain.market import Instrument, InstrumentKind
 from bot.domain.orders import (
     Fill,
@@ -37,81 +41,86 @@ from bot.domain.orders import (
     OrderStatus,
     Side,
 )
-from bot.errors import ConfigError, Rejected
-from bot.ports import Clock, MarketData
+from bot.errors import ConfigError, InsufficientFunds, Rejected
+from bot.ports import Clock, LedgerReader, MarketData
 from bot.venues.paper_book import BookWalk, PaperPosition, walk_book
-from bot.venues.paper_journal import PaperJournal, PaperLedger
 from bot.venues.paper_options import (
-    USD_LIKE,
     check_option_order,
     ioc_reason,
     option_fee,
-    option_payout,
     settlement,
     short_margin_usd,
     to_usd,
 )
-from bot.venues.paper_state import PaperAccount, ack_to_json, funding_to_json
+from bot.venues.paper_restore import restore
+from bot.venues.paper_state import PaperAccount
 from bot.venues.replay_market import FUNDING_PERIOD_MS
 
 BOOK_DEPTH = 100
 
 
 class PaperVenue:
-    """A simulated account. State is restored from `ledger` on construction."""
+    """A simulated account, rebuilt from `ledger` (read only) on first use."""
 
     def __init__(
         self,
         name: str,
         market: MarketData,
-        ledger: PaperLedger | None,
+        ledger: LedgerReader | None,
         clock: Clock,
         starting_balance_usd: Decimal = Decimal(10000),
         *,
         leverage: Decimal = Decimal(10),
-        run_id: str | None = None,
         price_symbols: Mapping[str, str] | None = None,
         option_fee_cap: Decimal = Decimal("0.125"),
+        funding_period_ms: int = FUNDING_PERIOD_MS,
     ) -> None:
         self.name = name
         self._market = market
-        self._journal = PaperJournal(name, ledger, clock, run_id)
+        self._ledger = ledger
         self._clock = clock
+        self._start_balance = starting_balance_usd
         self._leverage = leverage
+        self._leverages: dict[str, Decimal] = {}
         self._price_symbols = dict(price_symbols or {})  # asset -> symbol that prices it
         self._fee_cap = option_fee_cap
+        self._funding_period_ms = funding_period_ms
         self._instruments: dict[str, Instrument] = {}
-        restored = self._journal.load()
-        self._orders: dict[str, OrderAck] = restored.orders
-        self._funding: list[FundingPayment] = restored.funding
-        self._account = restored.account or PaperAccount(starting_balance_usd, clock.now_ms())
-        if restored.account is None:
-            self._record("paper_state", {})
+        self._account: PaperAccount | None = None
 
     @classmethod
     async def restore(
-        cls, name: str, market: MarketData, ledger: PaperLedger, clock: Clock, **kw: Any
+        cls, name: str, market: MarketData, ledger: LedgerReader, clock: Clock, **kw: Any
     ) -> PaperVenue:
-        """The paper venue `name` as the ledger last saw it (a fresh one if it never ran)."""
-        return cls(name, market, ledger, clock, **kw)
+        """The paper venue `name` as the ledger last recorded it (fresh if it never ran)."""
+        venue = cls(name, market, ledger, clock, **kw)
+        await venue._acct()
+        return venue
+
+    async def _acct(self) -> PaperAccount:
+        if self._account is None:
+            now = self._clock.now_ms()
+            if self._ledger is None:
+                self._account = PaperAccount(self._start_balance, now)
+            else:
+                self._account = await restore(
+                    self.name, self._ledger, self._start_balance, now, self._instrument
+                )
+        return self._account
+
+    @property
+    def _a(self) -> PaperAccount:
+        assert self._account is not None, "paper venue used before its account was loaded"
+        return self._account
 
     @property
     def balance_usd(self) -> Decimal:
-        return self._account.balance
+        return self._a.balance
 
     @property
     def cash(self) -> Mapping[str, Decimal]:
         """Cash per currency: "USD" (the balance) and coins such as ETH (option premiums)."""
-        return {"USD": self._account.balance, **self._account.cash}
-
-    def _credit(self, currency: str, amount: Decimal) -> None:
-        if currency in USD_LIKE:
-            self._account.balance += amount
-        else:
-            self._account.cash[currency] = self._account.cash.get(currency, Decimal(0)) + amount
-
-    def _record(self, kind: str, extra: Mapping[str, Any]) -> None:
-        self._journal.record(kind, extra, self._account)
+        return {"USD": self._a.balance, **self._a.cash}
 
     async def _instrument(self, symbol: str) -> Instrument:
         if symbol not in self._instruments:
@@ -135,10 +144,9 @@ class PaperVenue:
         return {s: q.mark for s, q in snap.quotes.items()}
 
     async def _held(self) -> dict[str, tuple[PaperPosition, Instrument]]:
+        acct = await self._acct()
         return {
-            s: (p, await self._instrument(s))
-            for s, p in self._account.positions.items()
-            if p.contracts != 0
+            s: (p, await self._instrument(s)) for s, p in acct.positions.items() if p.contracts != 0
         }
 
     async def positions(self) -> list[HedgePosition]:
@@ -169,11 +177,11 @@ class PaperVenue:
 
     async def _check(self, intent: OrderIntent, inst: Instrument, signed: Decimal) -> None:
         label = f"paper {self.name}: order {intent.client_id}"
-        if intent.client_id in self._orders:
+        if intent.client_id in self._a.orders:
             raise Rejected(f"{label}: client order id already used")
         if intent.order_type != "market":
             raise Rejected(f"{label}: only market orders are simulated")
-        pos = self._account.positions.get(intent.symbol, PaperPosition())
+        pos = self._a.positions.get(intent.symbol, PaperPosition())
         reduces = pos.reduces(signed)
         if intent.reduce_only and not reduces:
             raise Rejected(f"{label}: reduce-only order would open or increase a position")
@@ -186,15 +194,18 @@ class PaperVenue:
         if not reduces and await self._margin_needed(intent.symbol, signed, mark) > (
             await self._equity()
         ):
-            raise Rejected(f"{label}: insufficient margin for {notional:.2f} notional")
+            raise InsufficientFunds(f"{label}: insufficient margin for {notional:.2f} notional")
+
+    def _leverage_of(self, symbol: str) -> Decimal:
+        return self._leverages.get(symbol, self._leverage)
 
     async def _margin_needed(
         self, symbol: str = "", signed: Decimal = Decimal(0), mark: Decimal = Decimal(0)
     ) -> Decimal:
-        """Perp margin at `leverage` after trading `signed` contracts of `symbol` at `mark`,
-        plus the margin of short options held (USD)."""
+        """Perp margin at each symbol's leverage after trading `signed` contracts of `symbol`
+        at `mark`, plus the margin of short options held (USD)."""
         total = Decimal(0)
-        opened = symbol != "" and symbol not in self._account.positions
+        opened = symbol != "" and symbol not in self._a.positions
         for s, (p, inst) in (await self._held()).items():
             if inst.kind is InstrumentKind.OPTION:
                 if p.contracts < 0:
@@ -204,10 +215,10 @@ class PaperVenue:
                 continue
             contracts = p.contracts + (signed if s == symbol else 0)
             price = mark if s == symbol else p.entry
-            total += abs(contracts) * inst.contract_size * price / self._leverage
+            total += abs(contracts) * inst.contract_size * price / self._leverage_of(s)
         if opened:
             inst = await self._instrument(symbol)
-            total += abs(signed) * inst.contract_size * mark / self._leverage
+            total += abs(signed) * inst.contract_size * mark / self._leverage_of(symbol)
         return total
 
     async def _asset_price(self, asset: str) -> Decimal:
@@ -223,8 +234,8 @@ class PaperVenue:
 
     async def _equity(self) -> Decimal:
         """USD balance + coin cash + perp unrealised PnL + option value, in USD."""
-        total = self._account.balance
-        for currency, amount in self._account.cash.items():
+        total = self._a.balance
+        for currency, amount in self._a.cash.items():
             if amount != 0:
                 total += amount * await self._asset_price(currency)
         held = await self._held()
@@ -249,8 +260,6 @@ class PaperVenue:
         book = await self._market.order_book(intent.symbol, BOOK_DEPTH)
         walk = walk_book(book, intent.side, intent.amount)
         fees = [qty * inst.contract_size * price * inst.taker_fee for price, qty in walk.takes]
-        for (price, qty), fee in zip(walk.takes, fees, strict=True):
-            self._trade(intent.symbol, qty if intent.side is Side.BUY else -qty, price, fee, inst)
         return self._finish(intent, inst, walk, fees, "book exhausted; remainder canceled")
 
     def _finish(
@@ -261,10 +270,10 @@ class PaperVenue:
         fees: Sequence[Decimal],
         unfilled: str,
     ) -> OrderAck:
-        """The ack of a filled (or partly filled, rest canceled) order; recorded."""
+        """Book every level taken as a fill and answer the order's ack."""
         now = self._clock.now_ms()
-        order_id = f"paper-{self._account.next_order_id}"
-        self._account.next_order_id += 1
+        order_id = f"paper-{self._a.next_order_id}"
+        self._a.next_order_id += 1
         fills = [
             Fill(
                 intent.client_id,
@@ -277,9 +286,13 @@ class PaperVenue:
                 fee,
                 inst.settle,
                 now,
+                self.name,
+                qty * inst.contract_size,
             )
             for i, ((price, qty), fee) in enumerate(zip(walk.takes, fees, strict=True))
         ]
+        for f in fills:
+            self._a.apply_fill(f, inst)
         done = walk.filled == intent.amount
         ack = OrderAck(
             client_id=intent.client_id,
@@ -296,17 +309,15 @@ class PaperVenue:
             ts_ms=now,
             info={} if done else {"canceled": unfilled},
         )
-        self._orders[intent.client_id] = ack
-        self._record("paper_state", {"order": ack_to_json(ack)})
-        self._journal.record_fills(fills)
+        self._a.orders[intent.client_id] = ack
         return ack
 
     async def _submit_option(self, intent: OrderIntent, inst: Instrument) -> OrderAck:
         """Limit IOC against the option book: fill up to the limit, cancel the rest."""
         signed = intent.amount if intent.side is Side.BUY else -intent.amount
-        pos = self._account.positions.get(intent.symbol, PaperPosition())
+        pos = self._a.positions.get(intent.symbol, PaperPosition())
         label = f"paper {self.name}: order {intent.client_id}"
-        if intent.client_id in self._orders:
+        if intent.client_id in self._a.orders:
             raise Rejected(f"{label}: client order id already used")
         check_option_order(label, intent, inst, pos, self._clock.now_ms())
         book = await self._market.order_book(intent.symbol, BOOK_DEPTH)
@@ -315,11 +326,6 @@ class PaperVenue:
         under = quote.underlying or await self._asset_price(inst.asset)
         fees = [option_fee(inst, qty, price, under, self._fee_cap) for price, qty in walk.takes]
         await self._check_option_funds(intent, inst, signed, walk, fees, quote.mark, under)
-        for (price, qty), fee in zip(walk.takes, fees, strict=True):
-            q = qty if intent.side is Side.BUY else -qty
-            pos = self._account.positions.get(intent.symbol, PaperPosition())
-            self._account.positions[intent.symbol] = pos.apply(q, price, inst.contract_size)[0]
-            self._credit(inst.settle, -q * price - fee)
         return self._finish(intent, inst, walk, fees, ioc_reason(intent, book, walk))
 
     async def _check_option_funds(
@@ -333,7 +339,7 @@ class PaperVenue:
         under: Decimal,
     ) -> None:
         """Premium and fees (buys), or the margin of a new short (sells), within free equity."""
-        held = self._account.positions.get(intent.symbol, PaperPosition()).contracts
+        held = self._a.positions.get(intent.symbol, PaperPosition()).contracts
         filled = walk.filled if signed > 0 else -walk.filled
         new_short = max(-(held + filled), Decimal(0)) - max(-held, Decimal(0))
         premium = sum((p * q for p, q in walk.takes), Decimal(0))
@@ -345,60 +351,90 @@ class PaperVenue:
             return
         free = await self._equity() - await self._margin_needed()
         if need > free:
-            raise Rejected(
+            raise InsufficientFunds(
                 f"paper {self.name}: order {intent.client_id}: insufficient funds, needs "
                 f"{need:.2f} USD, {free:.2f} USD free"
             )
 
-    def _trade(
-        self, symbol: str, signed: Decimal, price: Decimal, fee: Decimal, inst: Instrument
-    ) -> None:
-        pos = self._account.positions.get(symbol, PaperPosition())
-        new_pos, pnl = pos.apply(signed, price, inst.contract_size)
-        self._account.positions[symbol] = new_pos
-        self._account.balance += pnl - fee
-
     async def order_by_client_id(self, symbol: str, client_id: str) -> OrderAck | None:
-        ack = self._orders.get(client_id)
+        ack = (await self._acct()).orders.get(client_id)
         return ack if ack is not None and ack.symbol == symbol else None
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderAck]:
-        return [
-            a for a in self._orders.values() if not a.status.final and symbol in (None, a.symbol)
-        ]
+        orders = (await self._acct()).orders.values()
+        return [a for a in orders if not a.status.final and symbol in (None, a.symbol)]
 
     async def cancel(self, symbol: str, client_id: str) -> None:
         """Market orders finish at once, so there is never anything left to cancel."""
 
-    async def funding_payments(self, since_ms: int) -> list[FundingPayment]:
+    async def fills(self, symbols: Sequence[str], since_ms: int) -> list[Fill]:
+        acct = await self._acct()
+        return [
+            f for f in acct.fills if f.ts_ms >= since_ms and (not symbols or f.symbol in symbols)
+        ]
+
+    async def funding_payments(
+        self, since_ms: int, symbols: Sequence[str] = ()
+    ) -> list[FundingPayment]:
         await self._settle()
-        return [p for p in self._funding if p.ts_ms >= since_ms]
+        return [p for p in self._a.funding if p.ts_ms >= since_ms]
+
+    async def settlements(
+        self, since_ms: int, symbols: Sequence[str] = ()
+    ) -> list[OptionSettlement]:
+        await self._settle()
+        return list(self._a.settled)
+
+    async def liquidations(self, since_ms: int, symbols: Sequence[str] = ()) -> list[Liquidation]:
+        """The paper venue halts on margin through the risk guards; it never liquidates."""
+        return []
+
+    async def account_state(self, symbols: Sequence[str]) -> AccountState:
+        acct = await self._acct()
+        return AccountState(
+            venue=self.name,
+            position_mode="one_way",
+            balances=dict(self.cash),
+            free={"USD": await self._equity() - await self._margin_needed()},
+            symbols=tuple(SymbolSetup(s, self._leverage_of(s), "cross") for s in symbols),
+            ts_ms=self._clock.now_ms(),
+            notes=(f"paper account, {len(acct.fills)} fills",),
+        )
+
+    async def configure(
+        self, symbol: str, leverage: Decimal | None, margin_mode: str | None
+    ) -> None:
+        if margin_mode not in (None, "cross"):
+            raise ConfigError(
+                f"venue.margin_mode: the paper venue {self.name} models cross margin only"
+            )
+        if leverage is not None:
+            self._leverages[symbol] = leverage
 
     async def _settle(self) -> None:
+        await self._acct()
         await self._settle_expired()
         await self._settle_funding()
 
     async def _settle_expired(self) -> None:
         """Cash-settle every option held at or past its expiry, at the underlying's price."""
         now = self._clock.now_ms()
-        for symbol, (pos, inst) in (await self._held()).items():
+        for _, (pos, inst) in (await self._held()).items():
             if inst.kind is not InstrumentKind.OPTION or (inst.expiry_ms or 0) > now:
                 continue
             price = await self._asset_price(inst.asset)
-            self._credit(inst.settle, option_payout(inst, pos.contracts, price))
-            del self._account.positions[symbol]
-            settled = settlement(self.name, inst, pos.contracts, price)
-            self._record(ev.OPTION_SETTLEMENT, ev.to_payload(settled))
+            self._a.apply_settlement(settlement(self.name, inst, pos.contracts, price))
 
     async def _settle_funding(self) -> None:
         """Pay or receive funding for every funding time passed since the last settlement."""
         now = self._clock.now_ms()
-        t = (self._account.funded_until_ms // FUNDING_PERIOD_MS + 1) * FUNDING_PERIOD_MS
+        period = self._funding_period_ms
+        t = (self._a.funded_until_ms // period + 1) * period
         while t <= now:
             await self._pay_funding(t)
-            t += FUNDING_PERIOD_MS
-        if self._account.funded_until_ms < now:
-            self._account.funded_until_ms = now
+            t += period
+        if self._a.funded_until_ms < now:
+            self._a.funded_until_ms = now
 
     async def _pay_funding(self, ts_ms: int) -> None:
         held = [s for s, (_, i) in (await self._held()).items() if i.kind is InstrumentKind.PERP]
@@ -408,20 +444,18 @@ class PaperVenue:
         for symbol in held:
             quote, inst = snap.quotes[symbol], await self._instrument(symbol)
             rate = quote.funding_rate or Decimal(0)
-            base = self._account.positions[symbol].contracts * inst.contract_size
-            payment = FundingPayment(
-                self.name,
-                symbol,
-                -base * quote.mark * rate,
-                inst.settle,
-                rate,
-                ts_ms,
-                f"{self.name}-{symbol}-{ts_ms}",
+            base = self._a.positions[symbol].contracts * inst.contract_size
+            self._a.apply_funding(
+                FundingPayment(
+                    self.name,
+                    symbol,
+                    -base * quote.mark * rate,
+                    inst.settle,
+                    rate,
+                    ts_ms,
+                    f"{self.name}-{symbol}-{ts_ms}",
+                )
             )
-            self._account.balance += payment.amount
-            self._account.funded_until_ms = ts_ms
-            self._funding.append(payment)
-            self._record("funding", funding_to_json(payment))
 
     async def close(self) -> None:
         """Nothing to release: the ledger belongs to the caller."""

@@ -1,140 +1,65 @@
-"""The paper account's state and its exact JSON form for the ledger (Decimals as strings)."""
+"""The paper account: balance, coin cash, positions, and what it reports as account events.
+
+Pure bookkeeping. `apply_fill`, `apply_funding` and `apply_settlement` are the only ways the
+account changes, used both while trading and when the account is rebuilt from the ledger's
+events on restart (`paper_restore`), so the two can never disagree.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
-from bot.domain.orders import Fill, FundingPayment, OrderAck, OrderStatus, Side
+from bot.domain.events import OptionSettlement
+from bot.domain.market import Instrument, InstrumentKind
+from bot.domain.orders import Fill, FundingPayment, OrderAck, Side
 from bot.venues.paper_book import PaperPosition
+from bot.venues.paper_options import USD_LIKE
 
 
 @dataclass
 class PaperAccount:
     """Balance (USD), cash in other currencies (ETH premiums of inverse options), positions
-    per symbol (perps and options), and how far funding has been settled (ms)."""
+    per symbol (perps and options), how far funding is settled (ms), and the account events
+    it has produced: fills, funding payments and option settlements."""
 
     balance: Decimal
     funded_until_ms: int
     positions: dict[str, PaperPosition] = field(default_factory=dict)
     next_order_id: int = 1
     cash: dict[str, Decimal] = field(default_factory=dict)
+    orders: dict[str, OrderAck] = field(default_factory=dict)
+    fills: list[Fill] = field(default_factory=list)
+    funding: list[FundingPayment] = field(default_factory=list)
+    settled: list[OptionSettlement] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "balance": str(self.balance),
-            "cash": {c: str(v) for c, v in sorted(self.cash.items())},
-            "funded_until_ms": self.funded_until_ms,
-            "next_order_id": self.next_order_id,
-            "positions": {
-                s: {"contracts": str(p.contracts), "entry": str(p.entry)}
-                for s, p in self.positions.items()
-                if p.contracts != 0
-            },
-        }
+    def credit(self, currency: str, amount: Decimal) -> None:
+        if currency in USD_LIKE:
+            self.balance += amount
+        else:
+            self.cash[currency] = self.cash.get(currency, Decimal(0)) + amount
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> PaperAccount:
-        return cls(
-            balance=Decimal(data["balance"]),
-            funded_until_ms=int(data["funded_until_ms"]),
-            next_order_id=int(data["next_order_id"]),
-            positions={
-                s: PaperPosition(Decimal(p["contracts"]), Decimal(p["entry"]))
-                for s, p in data["positions"].items()
-            },
-            cash={str(c): Decimal(v) for c, v in data.get("cash", {}).items()},
-        )
+    def apply_fill(self, fill: Fill, inst: Instrument) -> None:
+        """A perp fill realises PnL and pays its fee; an option fill moves the premium."""
+        signed = fill.amount if fill.side is Side.BUY else -fill.amount
+        pos = self.positions.get(fill.symbol, PaperPosition())
+        new_pos, pnl = pos.apply(signed, fill.price, inst.contract_size)
+        self.positions[fill.symbol] = new_pos
+        if inst.kind is InstrumentKind.OPTION:
+            self.credit(inst.settle, -signed * fill.price - fill.fee)
+        else:
+            self.balance += pnl - fill.fee
+        self.fills.append(fill)
+        number = fill.venue_order_id.removeprefix("paper-")
+        if number.isdigit():
+            self.next_order_id = max(self.next_order_id, int(number) + 1)
 
+    def apply_funding(self, payment: FundingPayment) -> None:
+        self.balance += payment.amount
+        self.funding.append(payment)
+        self.funded_until_ms = max(self.funded_until_ms, payment.ts_ms)
 
-def fill_to_json(f: Fill) -> dict[str, Any]:
-    return {
-        "client_id": f.client_id,
-        "venue_order_id": f.venue_order_id,
-        "trade_id": f.trade_id,
-        "symbol": f.symbol,
-        "side": f.side.value,
-        "amount": str(f.amount),
-        "price": str(f.price),
-        "fee": str(f.fee),
-        "fee_currency": f.fee_currency,
-        "ts_ms": f.ts_ms,
-    }
-
-
-def fill_from_json(d: Mapping[str, Any]) -> Fill:
-    return Fill(
-        d["client_id"],
-        d["venue_order_id"],
-        d["trade_id"],
-        d["symbol"],
-        Side(d["side"]),
-        Decimal(d["amount"]),
-        Decimal(d["price"]),
-        Decimal(d["fee"]),
-        d["fee_currency"],
-        int(d["ts_ms"]),
-    )
-
-
-def ack_to_json(a: OrderAck) -> dict[str, Any]:
-    return {
-        "client_id": a.client_id,
-        "venue_order_id": a.venue_order_id,
-        "symbol": a.symbol,
-        "side": a.side.value,
-        "status": a.status.value,
-        "amount": str(a.amount),
-        "filled": str(a.filled),
-        "average_price": None if a.average_price is None else str(a.average_price),
-        "fee": str(a.fee),
-        "fee_currency": a.fee_currency,
-        "fills": [fill_to_json(f) for f in a.fills],
-        "ts_ms": a.ts_ms,
-        "info": dict(a.info),
-    }
-
-
-def ack_from_json(d: Mapping[str, Any]) -> OrderAck:
-    avg = d.get("average_price")
-    return OrderAck(
-        client_id=d["client_id"],
-        venue_order_id=d["venue_order_id"],
-        symbol=d["symbol"],
-        side=Side(d["side"]),
-        status=OrderStatus(d["status"]),
-        amount=Decimal(d["amount"]),
-        filled=Decimal(d["filled"]),
-        average_price=None if avg is None else Decimal(avg),
-        fee=Decimal(d["fee"]),
-        fee_currency=d["fee_currency"],
-        fills=tuple(fill_from_json(f) for f in d["fills"]),
-        ts_ms=int(d["ts_ms"]),
-        info={str(k): str(v) for k, v in d.get("info", {}).items()},
-    )
-
-
-def funding_to_json(p: FundingPayment) -> dict[str, Any]:
-    return {
-        "venue": p.venue,
-        "symbol": p.symbol,
-        "amount": str(p.amount),
-        "currency": p.currency,
-        "rate": str(p.rate),
-        "ts_ms": p.ts_ms,
-        "payment_id": p.payment_id,
-    }
-
-
-def funding_from_json(d: Mapping[str, Any]) -> FundingPayment:
-    return FundingPayment(
-        d["venue"],
-        d["symbol"],
-        Decimal(d["amount"]),
-        d["currency"],
-        Decimal(d["rate"]),
-        int(d["ts_ms"]),
-        d["payment_id"],
-    )
+    def apply_settlement(self, settled: OptionSettlement) -> None:
+        self.credit(settled.currency, settled.payout)
+        self.positions.pop(settled.symbol, None)
+        self.settled.append(settled)

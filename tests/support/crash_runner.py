@@ -1,15 +1,17 @@
-"""Runs the order executor for one hedge plan against the emulator, and can die mid-way.
+"""Runs the bot's execution path for one hedge plan against a venue emulator, and can die.
 
-One run: open the SQLite ledger (holding the writer lock), resume pending intents,
-reconcile, plan the legs from the venue's position to `target` and execute them. The env
-var `LPHEDGE_CRASH_AT=<point>[:<n>]` names where the process SIGKILLs itself, at the n-th
+One run: open the SQLite ledger (holding the writer lock), resume pending intents, sync the
+account's events, reconcile, plan the legs from the venue's position to `target`, execute
+them, and sync the account events again (the fills' fees, any funding). The env var
+`LPHEDGE_CRASH_AT=<point>[:<n>]` names where the process SIGKILLs itself, at the n-th
 (default 1st) time it passes that point:
 
-- `after_intent`: the ORDER_INTENT is in the ledger, nothing sent yet
-- `after_send`:   the venue accepted the order, the ack never came back
-- `after_ack`:    the ack came back, its fill is not recorded yet
-- `after_fills`:  the fill is recorded, the final ORDER_UPDATE is not
-- `after_update`: the final ORDER_UPDATE is recorded (a leg is done, the plan is not)
+- `after_intent`:  the ORDER_INTENT is in the ledger, nothing sent yet
+- `after_send`:    the venue accepted the order, the ack never came back
+- `after_ack`:     the ack came back, its fill is not recorded yet
+- `after_fills`:   a fill is recorded, the final ORDER_UPDATE is not
+- `after_update`:  the final ORDER_UPDATE is recorded (a leg is done, the plan is not)
+- `after_funding`: a funding payment is recorded, the rest of the sync is not
 
 Modes:
     python -m tests.support.crash_runner run '<json config>'   # one run in this process
@@ -25,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import sys
 import traceback
@@ -34,33 +35,38 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import ccxt.async_support as ccxt_async
-from pydantic import SecretStr
-
 from bot.clock import SystemClock
-from bot.domain.events import FILL, ORDER_INTENT, ORDER_UPDATE
+from bot.domain.events import FILL, FUNDING, ORDER_INTENT, ORDER_UPDATE
 from bot.domain.orders import LedgerEvent, OrderAck, OrderIntent, Side
 from bot.execution import ExecutionPolicy, OrderExecutor, reconcile
+from bot.execution.account_sync import AccountSync
 from bot.hedge.planner import client_id
 from bot.ledger.store import Ledger
 from bot.venues.ccxt_venue import CcxtVenue
+from tests.support import venues
 
 CRASH_ENV = "LPHEDGE_CRASH_AT"
-POINTS = ("after_intent", "after_send", "after_ack", "after_fills", "after_update")
-SYMBOL = "ETH/USDT:USDT"
+POINTS = (
+    "after_intent",
+    "after_send",
+    "after_ack",
+    "after_fills",
+    "after_update",
+    "after_funding",
+)
 
 
 @dataclass(frozen=True)
 class RunConfig:
     db: str
+    venue: str  # ccxt id of the emulated venue
     emulator_url: str
-    api_key: str
-    secret: str
     plan: str
-    target: str  # signed contracts wanted on SYMBOL
+    target: str  # signed contracts wanted on the venue's ETH perp
     leg: str  # contracts per order
     price: str = "3000"
     in_doubt_s: float = 0.3
+    start_ms: int = 0  # the first run's start: account events before it are not replayed
 
 
 class KillPoint:
@@ -82,7 +88,7 @@ class KillPoint:
 
 
 class CrashingLedger:
-    """The ledger, with kill points around the executor's appends."""
+    """The ledger, with kill points around the executor's and the account sync's appends."""
 
     def __init__(self, inner: Ledger, kill: KillPoint) -> None:
         self.inner = inner
@@ -98,12 +104,17 @@ class CrashingLedger:
             self.kill.passing("after_intent")
         elif kind == FILL:
             self.kill.passing("after_fills")
+        elif kind == FUNDING:
+            self.kill.passing("after_funding")
         elif kind == ORDER_UPDATE and payload.get("status") == "filled":
             self.kill.passing("after_update")
         return seq
 
     def events(self, kinds: Sequence[str] | None = None, **kw: Any) -> list[LedgerEvent]:
         return self.inner.events(kinds, **kw)
+
+    def last(self, kind: str) -> LedgerEvent | None:
+        return self.inner.last(kind)
 
 
 class CrashingVenue:
@@ -123,7 +134,9 @@ class CrashingVenue:
         return ack
 
 
-def legs(plan_id: str, change: Decimal, leg: Decimal, price: Decimal) -> list[OrderIntent]:
+def legs(
+    venue: str, symbol: str, plan_id: str, change: Decimal, leg: Decimal, price: Decimal
+) -> list[OrderIntent]:
     """`change` (signed contracts) split into orders of at most `leg` contracts."""
     side = Side.BUY if change > 0 else Side.SELL
     left, out = abs(change), list[OrderIntent]()
@@ -134,8 +147,8 @@ def legs(plan_id: str, change: Decimal, leg: Decimal, price: Decimal) -> list[Or
             OrderIntent(
                 plan_id=plan_id,
                 leg=n,
-                venue="binanceusdm",
-                symbol=SYMBOL,
+                venue=venue,
+                symbol=symbol,
                 side=side,
                 amount=amount,
                 amount_base=amount,
@@ -149,51 +162,56 @@ def legs(plan_id: str, change: Decimal, leg: Decimal, price: Decimal) -> list[Or
     return out
 
 
-def _pointed(urls: Any, base: str) -> Any:
-    """ccxt's `urls['api']` with every scheme+host replaced by `base` (the emulator)."""
-    if isinstance(urls, str):
-        return re.sub(r"^https?://[^/]+", base, urls)
-    if isinstance(urls, Mapping):
-        return {k: _pointed(v, base) for k, v in urls.items()}
-    return urls
-
-
 def make_venue(cfg: RunConfig) -> CcxtVenue:
-    api = _pointed(ccxt_async.binanceusdm().urls["api"], cfg.emulator_url)
-    return CcxtVenue(
-        "binanceusdm",
-        api_key=SecretStr(cfg.api_key),
-        secret=SecretStr(cfg.secret),
-        mode="testnet",
-        clock=SystemClock(),
-        urls_override=api,
-        timeout_ms=3000,
-        enable_rate_limit=False,
-    )
+    kwargs = {
+        **venues.SPECS[cfg.venue].credentials,
+        **venues.transport_to(cfg.venue, cfg.emulator_url, timeout_ms=3000),
+    }
+    venue = CcxtVenue(cfg.venue, mode="testnet", clock=SystemClock(), **kwargs)
+    venue._ex.timeout_on_exit = 0
+    return venue
 
 
 async def run_once(cfg: RunConfig) -> dict[str, Any]:
-    """Resume, reconcile, plan target - position, execute. Returns a summary."""
+    """Resume, sync, reconcile, plan target - position, execute, sync. Returns a summary."""
     kill = KillPoint(os.environ.get(CRASH_ENV))
     clock = SystemClock()
-    with Ledger.open(cfg.db) as base, base.writer_lock("binanceusdm:emulator"):
+    symbol = venues.SPECS[cfg.venue].symbol
+    with Ledger.open(cfg.db) as base, base.writer_lock(f"{cfg.venue}:emulator"):
         ledger = CrashingLedger(base, kill)
         venue = CrashingVenue(make_venue(cfg), kill)
         run_no = len(base.events(["run_started"])) + 1
         run_id = f"{cfg.plan}-run{run_no}"
         base.append(
             "run_started",
-            {"mode": "test", "config_digest": "-", "version": "0"},
+            {"mode": "test", "config_digest": "-", "version": "0", "venue": cfg.venue},
             ts_ms=clock.now_ms(),
             run_id=run_id,
         )
         policy = ExecutionPolicy(in_doubt_s=cfg.in_doubt_s, lookup_wait_s=0.05)
+        sync = AccountSync(venue, ledger, clock, run_id, start_ms=cfg.start_ms)  # type: ignore[arg-type]
         try:
-            report = await reconcile(venue, ledger, clock, run_id, [SYMBOL], policy=policy)
-            change = Decimal(cfg.target) - report.positions.get(SYMBOL, Decimal(0))
-            intents = legs(f"{cfg.plan}-{run_no}", change, Decimal(cfg.leg), Decimal(cfg.price))
-            executor = OrderExecutor(venue, ledger, clock, run_id, policy)
+            report = await reconcile(
+                venue,
+                ledger,
+                clock,
+                run_id,
+                [symbol],
+                policy=policy,
+                sync=sync,  # type: ignore[arg-type]
+            )
+            change = Decimal(cfg.target) - report.positions.get(symbol, Decimal(0))
+            intents = legs(
+                cfg.venue,
+                symbol,
+                f"{cfg.plan}-{run_no}",
+                change,
+                Decimal(cfg.leg),
+                Decimal(cfg.price),
+            )
+            executor = OrderExecutor(venue, ledger, clock, run_id, policy)  # type: ignore[arg-type]
             acks = await executor.execute(intents)
+            await sync.poll([symbol])
         finally:
             await venue.inner.close()
     return {

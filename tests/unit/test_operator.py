@@ -50,3 +50,17 @@ def test_watch_reads_only_new_events_each_tick() -> None:
     assert watch.current(log).halted == "manual"
     assert watch.current(log).halted == "manual"
     assert log.reads == [0, 1, 2]
+
+
+def test_drift_and_liquidation_halts_stick_until_the_operator_resumes() -> None:
+    log = Events()
+    log.add(ev.HALT, ev.to_payload(ev.Halt("unexplained position drift: ...", "reconcile")))
+    assert operator_state(log).halted == "unexplained position drift: ..."
+    log.add(ev.HALT, ev.to_payload(ev.Halt("venue unavailable", "guard")))  # does not lift it
+    assert operator_state(log).halted == "unexplained position drift: ..."
+    log.add(ev.RESUME, {"reason": "checked", "source": "reconcile"})  # only the operator can
+    assert operator_state(log).halted is not None
+    log.add(ev.RESUME, {"reason": "resume", "source": "operator"})
+    assert operator_state(log) == OperatorState()
+    log.add(ev.HALT, ev.to_payload(ev.Halt("liquidation of 0.4 ETH", "liquidation")))
+    assert operator_state(log).halted == "liquidation of 0.4 ETH"

@@ -6,7 +6,8 @@ suite (paper on the replay with DVOL-priced options, ccxt on the Deribit/Bybit e
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 
 from bot.clock import FixedClock
 from bot.domain.market import BINANCE_ETHUSDT, Instrument, OptionType, Quote
+from bot.domain.orders import OrderIntent, Side
 from bot.ledger.store import Ledger
 from bot.options.dvol import load_dvol
 from bot.ports import MarketData, Venue
@@ -25,6 +27,7 @@ from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.paper import PaperVenue
 from bot.venues.replay_market import PricePoint, ReplayMarketData, load_closes
 from bot.venues.replay_options import ReplayOptions, ReplayOptionsSpec
+from tests.support import venues
 from tests.support.emulator import Account, Binance, Emulator
 from tests.support.emulator.bybit import Bybit, bybit_markets
 from tests.support.emulator.deribit import Deribit
@@ -111,39 +114,120 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 @dataclass
 class Harness:
-    """One Venue implementation and the hooks the contract suite needs around it."""
+    """One Venue implementation and what the contract suite does around it: `settle_funding`
+    makes one funding time pass, `trade_by_hand` makes a trade the bot did not place (on the
+    venue's own books), `force_close` has the venue close the position itself (None: the
+    venue never does, as the paper venue)."""
 
+    name: str
     venue: Venue
     symbol: str
-    settle_funding: Callable[[], None]  # make one funding time pass on the venue
-    amount_step: Decimal = Decimal("0.001")  # ETH perp lot step (= min amount) on this venue
-    min_cost: Decimal = Decimal(20)  # min notional, USDT
-    too_small: str = "0.005"  # an ETH amount the venue refuses as too small, and why
-    too_small_match: str = "notional"
+    settle: str
+    lot: Decimal  # amount step (= minimum) in the venue's contracts
+    contract_base: Decimal  # base per contract (linear; inverse: USD per contract)
+    inverse: bool
+    settle_funding: Callable[[], None]
+    trade_by_hand: Callable[[str, Decimal], Awaitable[None]]
+    force_close: Callable[[], None] | None
+    reports_liquidations: bool
+    leverage_settable: bool
+    mark: Callable[[], Decimal]
+    emu: Emulator | None = None
+
+    def contracts(self, base: str) -> Decimal:
+        """Contracts for about `base` ETH at the mark, on the lot."""
+        raw = Decimal(base) * (
+            self.mark() / self.contract_base if self.inverse else 1 / self.contract_base
+        )
+        return (raw / self.lot).to_integral_value() * self.lot
 
 
-@pytest.fixture(params=["paper", "ccxt-emulator", "ccxt-bybit"])
+VENUES = ("paper", *venues.VENUES)
+
+
+@pytest.fixture(params=VENUES)
 async def harness(request: pytest.FixtureRequest, clock: FixedClock) -> AsyncIterator[Harness]:
     if request.param == "paper":
         ledger = request.getfixturevalue("ledger")
         replay = request.getfixturevalue("replay")
         paper = PaperVenue("paper", replay, ledger, clock, Decimal(10000))
-        yield Harness(paper, ETH, lambda: clock.advance(8 * 3600))
+        ids = itertools.count(1)
+
+        async def by_hand(side: str, contracts: Decimal) -> None:
+            await paper.submit(hand_order(paper.name, ETH, side, contracts, next(ids)))
+
+        yield Harness(
+            "paper",
+            paper,
+            ETH,
+            "USDT",
+            Decimal("0.001"),
+            Decimal(1),
+            False,
+            lambda: clock.advance(8 * 3600),
+            by_hand,
+            None,
+            False,
+            True,
+            lambda: replay.mark(ETH),
+        )
         await paper.close()
         return
-    bybit = request.param == "ccxt-bybit"
-    emu = bybit_emulator() if bybit else Emulator(Binance(), api_key=API_KEY, secret=API_SECRET)
+    emu = venues.emulator(request.param, clock, balance=Decimal(20000))
     async with emu:
-        venue = make_ccxt_venue(emu)
-
-        def settle() -> None:
-            emu.account.settle_funding(emu.clock_ms())
-
-        if bybit:  # lot 0.01 ETH, 5 USDT minimum: ccxt refuses 0.005 ETH before sending
-            yield Harness(venue, ETH, settle, Decimal("0.01"), Decimal(5), "0.005", "minimum")
-        else:
-            yield Harness(venue, ETH, settle)
+        venue = venues.ccxt_venue(emu, clock)
+        yield ccxt_harness(emu, venue, clock)
         await venue.close()
+
+
+def ccxt_harness(emu: Emulator, venue: Venue, clock: FixedClock) -> Harness:
+    """The harness of a CcxtVenue on `emu`: the emulator's account is the venue's books."""
+    name = emu.dialect.ccxt_id()
+    spec = venues.SPECS[name]
+
+    def settle() -> None:
+        clock.advance(3600)
+        emu.account.settle_funding(clock.now_ms())
+
+    async def by_hand(side: str, contracts: Decimal) -> None:
+        venues.trade_by_hand(emu, side.upper(), contracts, clock.now_ms())
+
+    def liquidate() -> None:
+        emu.account.force_close(spec.emu_symbol, clock.now_ms())
+
+    return Harness(
+        name,
+        venue,
+        spec.symbol,
+        spec.settle,
+        spec.lot,
+        spec.contract_base,
+        spec.inverse,
+        settle,
+        by_hand,
+        liquidate,
+        spec.liquidations,
+        spec.leverage_settable,
+        lambda: venues.eth(emu).mark,
+        emu,
+    )
+
+
+def hand_order(venue: str, symbol: str, side: str, contracts: Decimal, n: int) -> OrderIntent:
+    """An order placed on the paper venue directly, not through the executor and ledger."""
+    return OrderIntent(
+        plan_id=f"hand{n}",
+        leg=0,
+        venue=venue,
+        symbol=symbol,
+        side=Side(side.lower()),
+        amount=contracts,
+        amount_base=contracts,
+        reduce_only=False,
+        client_id=f"{n:032x}",
+        reason="by hand",
+        decision_price=Decimal(3000),
+    )
 
 
 def option_emulator(

@@ -97,7 +97,7 @@ async def test_bad_signature_needs_an_operator(emulator: Emulator) -> None:
 
 
 async def test_live_mode_refuses_without_confirmation() -> None:
-    with pytest.raises(ConfigError, match="confirm_live"):
+    with pytest.raises(ConfigError, match="set confirm_live = true at the top") as refused:
         CcxtVenue(
             "binanceusdm",
             api_key=SecretStr(API_KEY),
@@ -105,6 +105,7 @@ async def test_live_mode_refuses_without_confirmation() -> None:
             mode="live",
             clock=FixedClock(),
         )
+    assert "venue.confirm_live" not in str(refused.value)  # the field is top-level
     with pytest.raises(ConfigError, match="api_key"):
         CcxtVenue(
             "binanceusdm",
@@ -114,6 +115,8 @@ async def test_live_mode_refuses_without_confirmation() -> None:
             clock=FixedClock(),
             confirm_live=True,
         )
+    with pytest.raises(ConfigError, match=r"venue\.wallet_address, venue\.private_key"):
+        CcxtVenue("hyperliquid", mode="live", clock=FixedClock(), confirm_live=True)
 
 
 async def test_secrets_never_leave(emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:

@@ -1,4 +1,5 @@
-"""PaperVenue specifics: book walking, fees, funding arithmetic, and restart from the ledger."""
+"""PaperVenue specifics: book walking, fees, funding arithmetic, and restart from what the
+engine recorded (the paper venue itself writes nothing)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from conftest import ETH
 from bot.clock import FixedClock
 from bot.domain.orders import OrderIntent, OrderStatus, Side
 from bot.errors import InputError, Rejected
+from bot.execution import OrderExecutor
+from bot.execution.account_sync import AccountSync
 from bot.ledger.store import Ledger
-from bot.venues.client_ids import venue_client_id
 from bot.venues.paper import PaperVenue
+from bot.venues.profiles import PROFILES
 from bot.venues.replay_market import ReplayMarketData
 
 
@@ -86,9 +89,14 @@ async def test_a_restarted_paper_venue_continues_from_the_ledger(
     replay: ReplayMarketData, clock: FixedClock, ledger: Ledger
 ) -> None:
     first = PaperVenue("paper", replay, ledger, clock)
-    ack = await first.submit(order("1" * 32, Side.BUY, "0.5"))
+    sync = AccountSync(first, ledger, clock, "r1", start_ms=0)
+    [ack] = await OrderExecutor(first, ledger, clock, "r1").execute(
+        [order("1" * 32, Side.BUY, "0.5")]
+    )
     clock.advance(8 * 3600)
+    written = await sync.poll([ETH])
     paid = await first.funding_payments(0)
+    assert len(paid) == 1 and list(written.funding) == paid
     balance = first.balance_usd
     again = await PaperVenue.restore("paper", replay, ledger, clock)
     assert again.balance_usd == balance
@@ -103,10 +111,28 @@ async def test_a_restarted_paper_venue_continues_from_the_ledger(
     assert await other.positions() == []
 
 
-def test_client_ids_per_venue() -> None:
+async def test_the_paper_venue_writes_nothing_to_the_ledger(
+    replay: ReplayMarketData, clock: FixedClock, ledger: Ledger
+) -> None:
+    venue = PaperVenue("paper", replay, ledger, clock)
+    await venue.submit(order("2" * 32, Side.SELL, "0.3"))
+    clock.advance(8 * 3600)
+    assert len(await venue.funding_payments(0)) == 1
+    assert ledger.events() == []
+    again = PaperVenue("paper", replay, ledger, clock)  # nothing recorded: it never happened
+    assert await again.positions() == []
+
+
+def test_client_ids_per_venue_profile() -> None:
     base = "0123456789abcdef0123456789abcdef"
-    assert venue_client_id("binanceusdm", base) == base
-    assert venue_client_id("okx", base) == base
-    assert venue_client_id("hyperliquid", base) == "0x" + base
-    with pytest.raises(InputError):
-        venue_client_id("okx", "not-hex")
+    forms = {name: p.client_id.validate(name, base) for name, p in PROFILES.items()}
+    assert forms == {
+        "binanceusdm": base,
+        "bybit": base,
+        "okx": base,
+        "hyperliquid": "0x" + base,
+        "deribit": base,
+    }
+    assert PROFILES["hyperliquid"].client_id.from_venue("0x" + base) == base
+    with pytest.raises(InputError, match="clOrdId"):
+        PROFILES["okx"].client_id.validate("okx", "not-hex-" + base)

@@ -27,6 +27,7 @@ from bot.domain.market import InstrumentKind, OptionType
 from bot.domain.orders import OrderIntent, OrderStatus, Side
 from bot.errors import InputError, Rejected
 from bot.execution import OrderExecutor, ledger_positions, reconcile
+from bot.execution.account_sync import AccountSync
 from bot.ledger.store import Ledger
 from bot.options.black76 import greeks
 from bot.options.dvol import listed_expiries, load_dvol
@@ -166,11 +167,15 @@ async def test_premium_beyond_free_equity_is_rejected(clock: FixedClock) -> None
 
 async def test_inverse_options_settle_at_expiry_in_eth(clock: FixedClock, ledger: Ledger) -> None:
     v = venue(clock, ledger)
-    await v.submit(order("j", CALL, Side.BUY, "2", "0.0060"))
-    await v.submit(order("k", PUT, Side.BUY, "10", "0.0003"))
+    sync = AccountSync(v, ledger, clock, "r", start_ms=0)
+    await OrderExecutor(v, ledger, clock, "r").execute(
+        [order("j", CALL, Side.BUY, "2", "0.0060"), order("k", PUT, Side.BUY, "10", "0.0003")]
+    )
     before = v.cash["ETH"]
     clock.ms = EXPIRY_MS + 30_000  # first call after 08:00: ETH 2869.41
     assert await v.positions() == []
+    assert {s.symbol for s in (await sync.poll([ETH])).settlements} == {CALL, PUT}
+    assert (await sync.poll([ETH])).empty  # recorded once
     events = ledger.events([ev.OPTION_SETTLEMENT])
     settled = {e.payload["symbol"]: ev.from_payload(ev.OptionSettlement, e.payload) for e in events}
     put, call = settled[PUT], settled[CALL]
@@ -203,8 +208,9 @@ async def test_a_restarted_venue_restores_option_positions_and_cash(
     clock: FixedClock, ledger: Ledger
 ) -> None:
     first = venue(clock, ledger)
-    await first.submit(order("n", CALL, Side.BUY, "4", "0.0060"))
-    await first.submit(order("o", ETH, Side.SELL, "1", None))  # a perp beside it
+    await OrderExecutor(first, ledger, clock, "r").execute(
+        [order("n", CALL, Side.BUY, "4", "0.0060"), order("o", ETH, Side.SELL, "1", None)]
+    )  # an option and a perp beside it
     again = await PaperVenue.restore(
         "paper", market(clock), ledger, clock, price_symbols={"ETH": ETH}
     )
@@ -221,11 +227,12 @@ async def test_reconcile_follows_options_through_fills_and_settlement(
     the executor bought them, clean after they settled, and a venue option the ledger does
     not know is recorded and adopted."""
     v = venue(clock, ledger)
+    sync = AccountSync(v, ledger, clock, "r", start_ms=0)
     await OrderExecutor(v, ledger, clock, "r").execute([order("q", CALL, Side.BUY, "3", "0.0060")])
-    report = await reconcile(v, ledger, clock, "r", [ETH])
+    report = await reconcile(v, ledger, clock, "r", [ETH], sync=sync)
     assert report.clean and report.positions[CALL] == 3
     clock.ms = EXPIRY_MS + 30_000
-    assert (await reconcile(v, ledger, clock, "r", [ETH])).clean  # settled on both sides
+    assert (await reconcile(v, ledger, clock, "r", [ETH], sync=sync)).clean  # settled both sides
     assert ledger_positions(ledger, "paper")[CALL] == 0
     other = Ledger.open(f"sqlite:///{tmp_path / 'other.db'}")
     try:
