@@ -30,6 +30,7 @@ from bot.domain.orders import HedgePosition, HedgeTarget, OrderAck, OrderIntent
 from bot.engine_account import AccountDesk, DeskReport
 from bot.engine_events import tick_event
 from bot.engine_options import OptionDesk, OptionsPolicy, split_positions
+from bot.engine_risk import DayPnl, pool_prices_of
 from bot.errors import LphedgeError, NeedsOperator
 from bot.hedge import planner
 from bot.hedge.risk import RiskInputs, RiskLimits, Verdict, check
@@ -106,7 +107,7 @@ class Engine:
         self._operator = OperatorWatch()
         self._stop = asyncio.Event()
         self._instruments: dict[str, Instrument] = {}
-        self._day_start: tuple[int, Decimal] | None = None
+        self._day = DayPnl()
         self.last_tick: TickResult | None = None
         self._options = (
             None if parts.options is None else OptionDesk(parts.market, parts.venue, parts.options)
@@ -192,12 +193,6 @@ class Engine:
             return DeskReport()
         return await self.p.account.before_tick(list(self.p.symbols.values()))
 
-    async def _drift(self, desk: DeskReport) -> DeskReport:
-        if self.p.account is None or self.p.dry_run:
-            return desk
-        found = await self.p.account.check_positions()
-        return DeskReport(desk.alerts + found.alerts, desk.blocked, desk.halt or found.halt)
-
     async def _tick(self) -> TickResult:
         now = self.p.clock.now_ms()
         desk = await self._desk()
@@ -208,7 +203,6 @@ class Engine:
             return self._unavailable(chain, market, desk)
         if isinstance(hedges, BaseException):
             return self._unavailable(chain, hedges, desk)
-        desk = await self._drift(desk)
         instruments = await self._instruments_for()
         book = exposure.book(chain, self.p.assets, market.prices)
         perps, held = split_positions(hedges)
@@ -233,9 +227,11 @@ class Engine:
             by_symbol,
         )
         result = await self._act(chain.block_number, book, targets, plan.intents, verdict)
+        alerts = desk.alerts
         if self.p.account is not None and not self.p.dry_run:
-            await self.p.account.after_orders(list(self.p.symbols.values()), result.acks)
-        return dataclasses.replace(result, alerts=desk.alerts)
+            after = await self.p.account.after_tick(list(self.p.symbols.values()), result.acks)
+            alerts += after.alerts
+        return dataclasses.replace(result, alerts=alerts)
 
     def _hold_blocked(self, plan: planner.Plan, blocked: Mapping[str, str]) -> planner.Plan:
         """No new order on a symbol whose last order is still in doubt: it may have filled."""
@@ -381,7 +377,7 @@ class Engine:
         op: OperatorState,
         intents: tuple[OrderIntent, ...] = (),
     ) -> RiskInputs:
-        pool_prices = _pool_prices(book)
+        pool_prices = pool_prices_of(book)
         recent = self.p.ledger.events([ev.ORDER_INTENT], since_ms=now - HOUR_MS)
         deltas: dict[str, float] = {}
         premium = Decimal(0)
@@ -397,20 +393,11 @@ class Engine:
             marks=dict(market.prices),
             hedges=hedges,
             orders_last_hour=len(recent),
-            pnl_today_usd=self._pnl_today(now, book, hedges),
+            pnl_today_usd=self._day.pnl(now, book, hedges),
             halted=None if op.flatten else op.halted,
             option_deltas=deltas,
             option_premium_today_usd=premium,
         )
-
-    def _pnl_today(self, now: int, book: ExposureBook, hedges: list[HedgePosition]) -> Decimal:
-        """LP value + hedge unrealised PnL change since the first tick of the UTC day."""
-        equity = sum((a.value_usd for a in book.assets.values()), Decimal(0))
-        equity += sum((h.unrealized_pnl or Decimal(0) for h in hedges), Decimal(0))
-        day = now // DAY_MS
-        if self._day_start is None or self._day_start[0] != day:
-            self._day_start = (day, equity)
-        return equity - self._day_start[1]
 
     async def run(
         self,
@@ -443,12 +430,3 @@ class Engine:
         await asyncio.wait({stop, sleep}, return_when=asyncio.FIRST_COMPLETED)
         for f in (stop, sleep):
             f.cancel()
-
-
-def _pool_prices(book: ExposureBook) -> dict[str, Decimal]:
-    """USD price per asset as the pools see it (from USD-quoted positions)."""
-    out: dict[str, Decimal] = {}
-    for e in book.positions:
-        if e.quote == "USD" and e.base not in out and e.price > 0:
-            out[e.base] = e.price
-    return out

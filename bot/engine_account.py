@@ -3,12 +3,15 @@
 - On start: the account's set-up is checked (and, with `setup="set"`, applied): position mode
   (hedge mode refused unless configured), leverage and margin mode per symbol; what the venue
   reports is recorded (ACCOUNT_STATE). A refusal is NeedsOperator: the bot does not start.
-- Every `events_every_ticks` ticks: account events are synced into the ledger (fills with
-  fees and trade ids, funding, option settlements, liquidations; `AccountSync`). A trade not
-  placed by this bot is alerted; a liquidation or ADL is alerted and, by policy, halts.
-- Every tick: intents left pending (a timeout after the venue accepted, an outage) are looked
-  up again without waiting; while one is unresolved, its symbol is not traded.
-- Every `positions_every_ticks` ticks: positions vs ledger (`DriftWatch`).
+- Before every tick's plan: intents left pending (a timeout after the venue accepted, an
+  outage) are looked up again without waiting, and while one is unresolved its symbol is not
+  traded; forced closes are read (one call): a liquidation or ADL is alerted and, by
+  policy, halts before the bot re-hedges into a margin call.
+- After the tick's orders (so recording never delays them): every `events_every_ticks`
+  ticks, and after any order, the account events are synced into the ledger (fills with
+  fees and trade ids, funding, option settlements; `AccountSync`); a trade not placed by
+  this bot is alerted. Then, every `positions_every_ticks` ticks, positions vs ledger
+  (`DriftWatch`); a drift halt holds from the next tick.
 
 Halts written here are sticky (source "reconcile" / "liquidation"): they hold until the
 operator resumes, like `lphedge halt`.
@@ -121,29 +124,37 @@ class AccountDesk:
         return state
 
     async def before_tick(self, symbols: Sequence[str]) -> DeskReport:
-        """Resolve pending intents (so their executions are recorded as theirs), then sync
-        account events (every N ticks)."""
+        """Resolve pending intents (so their executions are recorded as theirs) and read
+        forced closes."""
         self._ticks += 1
         alerts: list[str] = []
-        halt = None
         blocked = await self._resolve(alerts)
-        if (self._ticks - 1) % self.policy.events_every_ticks == 0:
-            halt = await self._sync(symbols, alerts)
+        try:
+            forced = await self.sync.poll_liquidations(symbols)
+        except LphedgeError as err:
+            self._append(ev.ERROR, ev.ErrorEvent("account.liquidations", str(err)))
+            alerts.append(f"liquidations not read: {err}")
+            forced = ()
+        halt = self._react(SyncReport(liquidations=forced), alerts)
         return DeskReport(tuple(alerts), blocked, halt)
 
-    async def after_orders(self, symbols: Sequence[str], acks: Sequence[OrderAck]) -> None:
-        """Record the fills, fees and any funding the orders brought, right away."""
-        if acks:
-            await self._sync(symbols, [])
+    async def after_tick(self, symbols: Sequence[str], acks: Sequence[OrderAck]) -> DeskReport:
+        """Record the account events (after any order, else every N ticks), then compare
+        positions every N ticks."""
+        alerts: list[str] = []
+        if acks or (self._ticks - 1) % self.policy.events_every_ticks == 0:
+            await self._sync(symbols, alerts)
+        drift = await self.check_positions()
+        return DeskReport((*alerts, *drift.alerts), halt=drift.halt)
 
-    async def _sync(self, symbols: Sequence[str], alerts: list[str]) -> str | None:
+    async def _sync(self, symbols: Sequence[str], alerts: list[str]) -> None:
         try:
             report = await self.sync.poll(symbols)
         except LphedgeError as err:
             self._append(ev.ERROR, ev.ErrorEvent("account.sync", str(err)))
             alerts.append(f"account events not read: {err}")
-            return None
-        return self._react(report, alerts)
+            return
+        self._react(report, alerts)
 
     def _react(self, report: SyncReport, alerts: list[str]) -> str | None:
         for f in report.external:

@@ -117,6 +117,12 @@ class AccountSync:
         cursor = self._streams[kind].cursor_ms
         return self._start_ms if cursor is None else max(cursor - self._overlap_ms, 0)
 
+    async def poll_liquidations(self, symbols: Sequence[str]) -> tuple[Liquidation, ...]:
+        """The forced closes alone (one light call): what must be known before trading."""
+        self._load()
+        forced = await self._venue.liquidations(self.since(LIQUIDATION), symbols)
+        return tuple(self._write(LIQUIDATION, forced))
+
     async def poll(self, symbols: Sequence[str]) -> SyncReport:
         """Read every stream since its cursor, then write what is new. A venue error
         (VenueUnavailable, ...) raises before anything of this poll is written."""
