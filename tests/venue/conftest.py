@@ -303,6 +303,13 @@ class OptionContract:
     market: MarketData
     venue: Venue
     clock: FixedClock
+    emu: Emulator | None = None
+
+    def expire(self) -> None:
+        """What the venue does at an expiry: deliver the options held (Deribit's dialect
+        does it by itself on the next request; the paper venue on its next call)."""
+        if self.emu is not None and self.name == "ccxt-bybit":
+            self.emu.account.deliver_options(self.clock.now_ms())
 
     async def near_money(
         self, kind: OptionType = OptionType.CALL, min_days: int = 7
@@ -348,7 +355,7 @@ async def option_contract(
         venue = make_ccxt_venue(emu, clock=option_clock)
         venue._ex.timeout_on_exit = 0
         try:
-            yield OptionContract(request.param, data, venue, option_clock)
+            yield OptionContract(request.param, data, venue, option_clock, emu)
         finally:
             await data.close()
             await venue.close()

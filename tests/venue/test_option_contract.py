@@ -235,3 +235,40 @@ async def test_reduce_only_sell_with_no_position_is_refused(
     assert await held(rig, inst.symbol) == []
     # refused, not accepted: there is no order for a recovery lookup to find
     assert await rig.venue.order_by_client_id(inst.symbol, sent.client_id) is None
+
+
+# ---- expiry -------------------------------------------------------------------------------
+
+
+async def test_options_held_at_expiry_are_reported_as_settlements(
+    option_contract: OptionContract,
+) -> None:
+    """A call and a put of one strike held to expiry: the venue reports both as settled, each
+    paying its intrinsic value at the delivery price (over it, for inverse options, in the
+    coin), and holds neither any more."""
+    rig = option_contract
+    call, q_call = await rig.near_money(OptionType.CALL, min_days=0)
+    chain = await rig.market.option_chain("ETH")
+    put = next(
+        i
+        for i in chain.values()
+        if (i.expiry_ms, i.strike, i.option_type) == (call.expiry_ms, call.strike, OptionType.PUT)
+    )
+    q_put = (await rig.market.snapshot([put.symbol])).quotes[put.symbol]
+    for inst, q in ((call, q_call), (put, q_put)):
+        _, ask = touch(q)
+        await rig.venue.submit(intent(rig, inst, q, Side.BUY, ask + inst.price_step))
+    assert call.expiry_ms is not None
+    rig.clock.ms = call.expiry_ms + 60_000
+    rig.expire()
+    settled = {s.symbol: s for s in await rig.venue.settlements(0, ["ETH"])}
+    assert set(settled) == {call.symbol, put.symbol}
+    for inst in (call, put):
+        s = settled[inst.symbol]
+        assert s.contracts == inst.min_amount and s.currency == inst.settle
+        strike = inst.strike or Decimal(0)
+        usd = max(s.settle_price - strike, 0) if inst is call else max(strike - s.settle_price, 0)
+        per = usd / s.settle_price if inst.inverse else usd
+        assert s.payout == per * s.contracts * inst.contract_size
+    assert sum(s.payout for s in settled.values()) > 0  # one of the two is in the money
+    assert [p for p in await rig.venue.positions() if p.symbol in settled] == []
