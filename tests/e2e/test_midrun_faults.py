@@ -113,7 +113,7 @@ async def one_trial(name: str, node: Anvil, lp: DemoChain, tmp: Path, n: int) ->
             settings_for(base, name),
             clock=clock,
             market=venues.market_data(emu, clock),
-            ccxt_kwargs=venues.transport(emu, timeout_ms=150),
+            ccxt_kwargs=venues.transport(emu, timeout_ms=600),
         )
         t = Trial(rt, emu, lp, clock)
         try:
@@ -127,7 +127,7 @@ async def one_trial(name: str, node: Anvil, lp: DemoChain, tmp: Path, n: int) ->
                     "timeout_after_accept",
                     spec.order_method,
                     spec.order_path,
-                    delay_s=0.3,
+                    delay_s=1.2,
                     also=(spec.order_path.replace("/buy", "/sell"),),
                     on_accept=outage,
                 )

@@ -213,7 +213,7 @@ async def test_leverage_is_set_where_the_venue_lets_an_api_key(harness: Harness)
 @pytest.fixture(params=venues.VENUES)
 async def rig(request: pytest.FixtureRequest, clock: FixedClock) -> AsyncIterator[Harness]:
     async with venues.emulator(request.param, clock, balance=Decimal(20000)) as emu:
-        venue = venues.ccxt_venue(emu, clock, timeout_ms=300)
+        venue = venues.ccxt_venue(emu, clock, timeout_ms=500)
         await venue.instruments([venues.SPECS[request.param].symbol])
         yield ccxt_harness(emu, venue, clock)
         await venue.close()
@@ -241,7 +241,7 @@ async def test_a_timeout_after_accept_is_unavailable_and_the_order_is_found_once
     rig: Harness,
 ) -> None:
     assert rig.emu is not None
-    rig.emu.inject(_fault(rig, "timeout_after_accept", delay_s=0.6))
+    rig.emu.inject(_fault(rig, "timeout_after_accept", delay_s=1.0))
     sent = intent(rig, Side.SELL, rig.contracts("0.1"))
     with pytest.raises(VenueUnavailable):
         await rig.venue.submit(sent)
