@@ -149,7 +149,7 @@ class AccountDesk:
 
     async def _sync(self, symbols: Sequence[str], alerts: list[str]) -> None:
         try:
-            report = await self.sync.poll(symbols)
+            report = await self.sync.poll(symbols, liquidations=False)
         except LphedgeError as err:
             self._append(ev.ERROR, ev.ErrorEvent("account.sync", str(err)))
             alerts.append(f"account events not read: {err}")

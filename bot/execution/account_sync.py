@@ -123,9 +123,11 @@ class AccountSync:
         forced = await self._venue.liquidations(self.since(LIQUIDATION), symbols)
         return tuple(self._write(LIQUIDATION, forced))
 
-    async def poll(self, symbols: Sequence[str]) -> SyncReport:
+    async def poll(self, symbols: Sequence[str], *, liquidations: bool = True) -> SyncReport:
         """Read every stream since its cursor, then write what is new. A venue error
-        (VenueUnavailable, ...) raises before anything of this poll is written."""
+        (VenueUnavailable, ...) raises before anything of this poll is written.
+        `liquidations=False` leaves forced closes to `poll_liquidations` (the running
+        engine reads them before each plan, so once a tick is enough)."""
         v = self._venue
         self._load()
         self._orders.refresh()
@@ -137,7 +139,7 @@ class AccountSync:
         fills = await v.fills(symbols, since_fills)
         funding = await v.funding_payments(self.since(ev.FUNDING), symbols)
         settled = await v.settlements(self.since(ev.OPTION_SETTLEMENT), symbols)
-        forced = await v.liquidations(self.since(LIQUIDATION), symbols)
+        forced = await v.liquidations(self.since(LIQUIDATION), symbols) if liquidations else []
         ours = set(self._orders.orders)
         by_order = self._orders.by_venue_order_id()
         held = {i.symbol for i in doubt}

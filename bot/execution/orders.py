@@ -84,8 +84,6 @@ class OrderState:
     intent: OrderIntent
     last: OrderAck | None = None
     filled: Decimal = ZERO
-    notional: Decimal = ZERO
-    fee: Decimal = ZERO
     since_ms: int = 0  # when the intent was recorded (ledger time)
 
     @property
@@ -130,8 +128,6 @@ class LedgerOrders:
                 self.unnamed[key] = self.unnamed.get(key, ZERO) + fill.amount
             if state is not None:
                 state.filled += fill.amount
-                state.notional += fill.amount * fill.price
-                state.fee += fill.fee
 
     def pending(self, venue: str) -> list[OrderIntent]:
         """Intents on `venue` without a final status, oldest first."""
@@ -342,9 +338,8 @@ class OrderExecutor:
         Returns False while the venue's executions do not yet add up to `ack.filled`: the
         status is then held back (a non-final order), to be completed later."""
         self._orders.refresh()
-        state = self._orders.orders[intent.client_id]
         try:
-            fills = list(ack.fills) if ack.fills else await self._venue_fills(intent, ack, state)
+            fills = list(ack.fills) if ack.fills else await self._venue_fills(intent, ack)
         except LphedgeError as exc:  # the order stands; its fills come on the next look
             self._error("execution.fills", intent, exc)
             return False
@@ -356,14 +351,12 @@ class OrderExecutor:
                 )
         if self._orders.filled(intent.client_id, ack.venue_order_id) < ack.filled:
             return False
-        last = state.last
+        last = self._orders.orders[intent.client_id].last
         if last is None or (last.status, last.filled) != (ack.status, ack.filled):
             self._append(ORDER_UPDATE, to_payload(dataclasses.replace(ack, fills=())))
         return True
 
-    async def _venue_fills(
-        self, intent: OrderIntent, ack: OrderAck, state: OrderState
-    ) -> list[Fill]:
+    async def _venue_fills(self, intent: OrderIntent, ack: OrderAck) -> list[Fill]:
         """The order's executions from the venue's trades endpoint (fee, fee currency, trade
         id), when the ack says more filled than the ledger holds."""
         have = self._orders.filled(intent.client_id, ack.venue_order_id)
