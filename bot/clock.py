@@ -6,6 +6,8 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from bot.ports import Clock
+
 
 class SystemClock:
     """Wall-clock time in milliseconds since the epoch."""
@@ -34,3 +36,24 @@ class FixedClock:
         self.slept.append(seconds)
         self.advance(seconds)
         await asyncio.sleep(0)
+
+
+@dataclass
+class ReplayTimeline:
+    """Where a live-paced replay is in its recorded data: `speed` data seconds pass per
+    wall second, from `data_start_ms` at the wall time of the first reading. A clock for
+    looking prices up, not for stamping events (those keep the wall clock)."""
+
+    wall: Clock
+    data_start_ms: int
+    speed: float = 1.0
+    _t0_ms: int | None = None
+
+    def now_ms(self) -> int:
+        now = self.wall.now_ms()
+        if self._t0_ms is None:
+            self._t0_ms = now
+        return self.data_start_ms + int((now - self._t0_ms) * self.speed)
+
+    async def sleep(self, seconds: float) -> None:
+        await self.wall.sleep(seconds / self.speed)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import bisect
 import csv
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from math import floor, log
 from pathlib import Path
@@ -45,6 +46,8 @@ from strategies.registry import strategy_class
 SYMBOL = "ETH/USDT:USDT"
 FEE = 500
 SPACING = 10
+RANGE_PCT = (0.5, 90.0)  # narrower ranges round to one tick spacing; wider leave no price
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,32 @@ class DemoOptions:
     out: Path = Path("out")
     option_premium: str = "inverse"  # inverse (Deribit, ETH) or usd (USDC-settled)
     params: tuple[tuple[str, Any], ...] = ()  # strategy params
+
+    def __post_init__(self) -> None:
+        """Refuse bad flags before anything starts; each error names its flag."""
+        try:
+            if not _DAY.match(self.start):
+                raise ValueError
+            date.fromisoformat(self.start)
+        except ValueError:
+            raise InputError(
+                f"--start {self.start!r}: give a day as YYYY-MM-DD (UTC), e.g. 2024-03-11"
+            ) from None
+        if self.hours < 2:
+            raise InputError(f"--hours {self.hours}: at least 2 hourly bars")
+        lo, hi = RANGE_PCT
+        if not lo <= self.range_pct <= hi:
+            raise InputError(
+                f"--range-pct {self.range_pct:g}: the LP range must be {lo:g} to {hi:g} % "
+                "either side of the start price"
+            )
+        if self.option_premium not in ("inverse", "usd"):
+            raise InputError(f"--option-premium {self.option_premium!r}: use inverse or usd")
+        if self.out.exists() and not self.out.is_dir():
+            raise InputError(f"--out {self.out}: is a file, not a folder")
+        if self.eth_in_position <= 0:
+            raise InputError(f"eth_in_position {self.eth_in_position}: must be > 0")
+        strategy_class(self.strategy, "--strategy")
 
 
 def uses_options(strategy: str) -> bool:
@@ -81,21 +110,39 @@ def _ms(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
 
 
+def _day(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+
 def load_hourly(symbol_file: str, start_ms: int, hours: int) -> list[PricePoint]:
-    """`hours` hourly closes of a Binance perp (`ETHUSDT_1h.csv`...) from `start_ms` (real data)."""
+    """`hours` hourly closes of a Binance perp (`ETHUSDT_1h.csv`...) from `start_ms` (real
+    data); the data must hold the whole span, else the error names --start / --hours."""
     path = data_dir() / "market/binance_perp_1h" / symbol_file
     if not path.exists():
         raise InputError(f"market data {path} not found; set LPHEDGE_DATA_DIR")
     out: list[PricePoint] = []
+    first = last = None
     with path.open(newline="") as fh:
         for row in csv.DictReader(fh):
             ts = _ms(row["Date"])
+            first = ts if first is None else first
+            last = ts
             if ts >= start_ms:
                 out.append(PricePoint(ts, Decimal(row["Close"])))
                 if len(out) == hours:
                     break
-    if len(out) < 2:
-        raise InputError(f"{path}: fewer than 2 hourly bars from {start_ms} ms")
+    if first is None or last is None:
+        raise InputError(f"market data {path} has no rows")
+    if start_ms < first:
+        raise InputError(f"--start {_day(start_ms)[:10]}: the hourly data starts {_day(first)} UTC")
+    span = f"the hourly data ends {_day(last)} UTC"  # the whole file was read: out is short
+    if not out:
+        raise InputError(f"--start {_day(start_ms)[:10]}: {span}")
+    if len(out) < hours:
+        raise InputError(
+            f"--hours {hours}: only {len(out)} hourly bars from --start {_day(start_ms)[:10]} "
+            f"({span})"
+        )
     return out
 
 
@@ -234,11 +281,19 @@ def demo_market(settings: Settings, path: list[PricePoint], clock: FixedClock) -
 Progress = Callable[[int, int, str], None]
 
 
-async def run_demo(opts: DemoOptions, progress: Progress | None = None) -> dict[str, Any]:
-    """Run the whole demo; returns figures for the summary (ledger path, orders, ticks)."""
-    path = load_path(opts)
+async def run_demo(
+    opts: DemoOptions,
+    progress: Progress | None = None,
+    path: list[PricePoint] | None = None,
+) -> dict[str, Any]:
+    """Run the whole demo; returns figures for the summary (ledger path, orders, ticks).
+    `path` is the price path when the caller has loaded it already (`load_path`)."""
+    path = path if path is not None else load_path(opts)
     f_times, f_rates = load_funding()
-    opts.out.mkdir(parents=True, exist_ok=True)
+    try:
+        opts.out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"--out {opts.out}: {err.strerror or err}") from None
     db = opts.out / "demo-ledger.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)

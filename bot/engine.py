@@ -31,10 +31,10 @@ from bot.engine_account import AccountDesk, DeskReport
 from bot.engine_events import tick_event
 from bot.engine_options import OptionDesk, OptionsPolicy, split_positions
 from bot.engine_risk import DayPnl, pool_prices_of
-from bot.errors import LphedgeError, NeedsOperator
+from bot.errors import ChainUnavailable, ConfigError, LphedgeError, NeedsOperator
 from bot.hedge import planner
 from bot.hedge.risk import RiskInputs, RiskLimits, Verdict, check
-from bot.operator import OperatorState, OperatorWatch
+from bot.operator import CHAIN_OUTAGE, OperatorState, OperatorWatch
 from bot.ports import Clock, LedgerReader, LedgerWriter, MarketData, PositionSource, Venue
 from strategies.base import HedgeStrategy, StrategyContext, StrategyState
 
@@ -81,6 +81,8 @@ class EngineParts:
     observers: list[Callable[[TickResult], Awaitable[None]]] = field(default_factory=list)
     options: OptionsPolicy | None = None  # None: perps only
     account: AccountDesk | None = None  # set-up checks, account events, pending, drift
+    started: ev.RunStarted | None = None  # recorded by `start` (after the writer lock is taken)
+    max_outage_s: float | None = None  # chain unreadable this long: a sticky halt (None: never)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,10 @@ class TickResult:
     acks: tuple[OrderAck, ...]
     error: str | None = None
     alerts: tuple[str, ...] = ()  # what the operator should hear (drift, trades by hand, ...)
+    failure: LphedgeError | None = None  # why the tick failed (its kind sets the exit code)
+    unavailable: bool = False  # halted because the venue could not be read
+    hedges: Mapping[str, Decimal] | None = None  # perp hedge per asset (None: not read)
+    item_errors: tuple[str, ...] = ()  # positions that could not be read (the rest were)
 
 
 class Engine:
@@ -105,6 +111,7 @@ class Engine:
         self._lock = asyncio.Lock()
         self._state = self._restore_state()
         self._operator = OperatorWatch()
+        self._outage_since: int | None = None
         self._stop = asyncio.Event()
         self._instruments: dict[str, Instrument] = {}
         self._day = DayPnl()
@@ -115,7 +122,10 @@ class Engine:
 
     async def start(self) -> None:
         """Before the first tick: check the venue account's set-up (refusing to start when it
-        is wrong), then reconcile the venue with the ledger (after a crash too)."""
+        is wrong), then reconcile the venue with the ledger (after a crash too). The run's
+        start is recorded first, so a bot refused its writer lock writes nothing."""
+        if self.p.started is not None:
+            self._append(ev.RUN_STARTED, self.p.started)
         if self.p.account is not None and not self.p.dry_run:
             await self.p.account.start(list(self.p.symbols.values()))
         if self.p.on_start is not None:
@@ -170,12 +180,34 @@ class Engine:
                 result = await self._tick()
             except LphedgeError as err:
                 self._append(ev.ERROR, ev.ErrorEvent("tick", str(err)))
-                log.warning("tick failed: %s", err)
-                result = TickResult(0, None, (), (), None, (), error=str(err))
+                log.debug("tick failed: %s", err)
+                result = TickResult(0, None, (), (), None, (), error=str(err), failure=err)
+            outage = self._watch_outage(result)
+            if outage is not None:
+                result = dataclasses.replace(result, alerts=(*result.alerts, outage))
             self.last_tick = result
             for observe in self.p.observers:
                 await observe(result)
             return result
+
+    def _watch_outage(self, result: TickResult) -> str | None:
+        """A chain unreadable for `max_outage_s` halts the bot until an operator resumes it:
+        a hedge sized on exposure read that long ago may be wrong either way."""
+        if not isinstance(result.failure, ChainUnavailable):
+            self._outage_since = None
+            return None
+        now = self.p.clock.now_ms()
+        if self._outage_since is None:
+            self._outage_since = now
+        limit = self.p.max_outage_s
+        down_s = (now - self._outage_since) / 1000
+        if limit is None or down_s < limit or self._operator.current(self.p.ledger).halted:
+            return None
+        reason = (
+            f"chain unreadable for {down_s:.0f}s (chain.max_outage_s {limit:g}): {result.error}"
+        )
+        self._append(ev.HALT, ev.Halt(reason, CHAIN_OUTAGE))
+        return f"halted until `lphedge resume`: {reason}"
 
     def _unavailable(
         self, chain: ChainSnapshot, failed: BaseException, desk: DeskReport
@@ -185,7 +217,17 @@ class Engine:
         halt = f"venue unavailable: {failed}"
         self._append(ev.HALT, ev.Halt(halt, "guard"))
         verdict = Verdict((), halt=halt)
-        return TickResult(chain.block_number, book, (), (), verdict, (), alerts=desk.alerts)
+        return TickResult(
+            chain.block_number,
+            book,
+            (),
+            (),
+            verdict,
+            (),
+            alerts=desk.alerts,
+            unavailable=True,
+            item_errors=_item_errors(chain),
+        )
 
     async def _desk(self) -> DeskReport:
         """The account desk's work before a tick (none in dry runs: `plan` only looks)."""
@@ -199,6 +241,8 @@ class Engine:
         chain, market, hedges = await self._read_all()
         for err in chain.errors:
             self._append(ev.ERROR, ev.ErrorEvent(f"position {err.item}", err.message))
+        if isinstance(market, ConfigError):
+            raise market  # e.g. a venue symbol that is not listed: no retry will fix it
         if isinstance(market, BaseException):
             return self._unavailable(chain, market, desk)
         if isinstance(hedges, BaseException):
@@ -231,7 +275,9 @@ class Engine:
         if self.p.account is not None and not self.p.dry_run:
             after = await self.p.account.after_tick(list(self.p.symbols.values()), result.acks)
             alerts += after.alerts
-        return dataclasses.replace(result, alerts=alerts)
+        return dataclasses.replace(
+            result, alerts=alerts, hedges=perps, item_errors=_item_errors(chain)
+        )
 
     def _hold_blocked(self, plan: planner.Plan, blocked: Mapping[str, str]) -> planner.Plan:
         """No new order on a symbol whose last order is still in doubt: it may have filled."""
@@ -296,7 +342,7 @@ class Engine:
             self._append(ev.SKIPPED, ev.Skipped("", "", "", Decimal(0), note))
         if verdict.halt:
             self._append(ev.HALT, ev.Halt(verdict.halt, "guard"))
-            log.warning("halted: %s", verdict.halt)
+            log.debug("halted: %s", verdict.halt)
         acks: list[OrderAck] = []
         if verdict.approved and not self.p.dry_run:
             acks = await self.p.executor.execute(list(verdict.approved))
@@ -407,7 +453,8 @@ class Engine:
         max_tick_seconds: float,
         once: bool = False,
     ) -> None:
-        """Tick on every new block (polled) and at least every `max_tick_seconds`."""
+        """Tick on every new block (polled) and at least every `max_tick_seconds`; returns
+        after one tick with `once`, and when a tick fails on the config itself."""
         last_block = -1
         last_tick_ms = 0
         while not self._stop.is_set():
@@ -418,10 +465,10 @@ class Engine:
                 block = last_block
             due = self.p.clock.now_ms() - last_tick_ms >= max_tick_seconds * 1000
             if block != last_block or due:
-                await self.tick()
+                result = await self.tick()
                 last_block, last_tick_ms = block, self.p.clock.now_ms()
-                if once:
-                    return
+                if once or isinstance(result.failure, ConfigError):
+                    return  # a config that cannot work will not start working by retrying
             await self._sleep(poll_seconds)
 
     async def _sleep(self, seconds: float) -> None:
@@ -430,3 +477,7 @@ class Engine:
         await asyncio.wait({stop, sleep}, return_when=asyncio.FIRST_COMPLETED)
         for f in (stop, sleep):
             f.cancel()
+
+
+def _item_errors(chain: ChainSnapshot) -> tuple[str, ...]:
+    return tuple(f"position {e.item}: {e.message}" for e in chain.errors)

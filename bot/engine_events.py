@@ -34,6 +34,8 @@ def tick_event(
             e.value,
             e.delta,
             e.gamma,
+            e.price_lower,
+            e.price_upper,
         )
         for e, p in zip(book.positions, chain.positions, strict=True)
     )

@@ -31,6 +31,10 @@ class VenueUnavailable(Retryable):
     """The venue timed out, rate-limited us or answered 5xx."""
 
 
+class LedgerUnavailable(Retryable):
+    """The ledger's database refused or dropped the connection."""
+
+
 class Rejected(LphedgeError):
     """The venue refused a request (insufficient margin, min notional, bad params)."""
 
@@ -50,7 +54,3 @@ class PriceOutOfBand(Rejected):
 
 class NeedsOperator(LphedgeError):
     """A state the bot must not act on by itself; it halts and waits for an operator."""
-
-
-class ChainMismatch(NeedsOperator):
-    """The RPC endpoint serves another chain than the one configured."""

@@ -31,7 +31,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out)
 
 
-def setup_logging(level: str = "INFO", as_json: bool = False) -> None:
+def setup_logging(level: str = "INFO", as_json: bool = False, *, verbose: bool = False) -> None:
+    """Our own loggers at `level`; libraries (alembic, web3, ccxt, aiohttp...) only say
+    warnings unless `verbose`, which also turns ours to DEBUG."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
     fmt = (
@@ -42,4 +44,5 @@ def setup_logging(level: str = "INFO", as_json: bool = False) -> None:
     handler.setFormatter(fmt)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("lphedge").setLevel(logging.DEBUG if verbose else level.upper())

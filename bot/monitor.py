@@ -1,8 +1,10 @@
 """Operations: Prometheus `/metrics`, `/healthz`, and alerts on halts, fills and errors.
 
-An `Monitor` observes each finished tick. It serves metrics over aiohttp on 127.0.0.1 (or
-the given host) and posts alerts to a webhook and/or Telegram. Alert URLs are secrets:
-failures are logged with the URL redacted, and an alert never blocks or fails a tick.
+A `Monitor` observes each finished tick. It serves metrics over aiohttp on 127.0.0.1 (or
+the given host) and posts alerts to a webhook and/or Telegram: every alert the tick raises
+(drift, trades by hand), every order, and halts and failures through `Narrator` (when they
+start, every `ops.notice_every_s` while they last, and when hedging resumes). Alert URLs
+are secrets: failures are logged with the URL redacted; an alert never blocks a tick.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from bot import secrets
 from bot.engine import TickResult
+from bot.narrator import Narrator
 from bot.ports import Clock
 
 log = logging.getLogger("lphedge.monitor")
@@ -56,8 +59,10 @@ class Monitor:
         stale_after_s: float,
         webhook_url: str | None = None,
         telegram: tuple[str, str] | None = None,
+        notice_every_s: float = 300.0,
     ) -> None:
         self.metrics = Metrics()
+        self.narrator = Narrator(repeat_s=notice_every_s)  # halts and failures, rate-bounded
         self.clock = clock
         self.stale_after_s = stale_after_s
         self.webhook_url = webhook_url
@@ -72,9 +77,10 @@ class Monitor:
         now = self.clock.now_ms()
         self.last_tick_ms = now
         m.last_tick.set(now / 1000)
+        for notice in self.narrator.observe(result, now):
+            await self.alert(notice.text)
         if result.error:
             m.errors.inc()
-            await self.alert(f"tick failed: {result.error}")
             return
         m.block.set(result.block)
         for asset in result.book.assets.values() if result.book else ():
@@ -85,7 +91,6 @@ class Monitor:
         m.orders.inc(len(result.acks))
         if result.verdict and result.verdict.halt:
             m.halts.inc()
-            await self.alert(f"halted: {result.verdict.halt}")
         for ack in result.acks:
             await self.alert(
                 f"order {ack.client_id} {ack.side.value} {ack.filled}/{ack.amount} {ack.symbol}"

@@ -14,8 +14,10 @@ from bot.ports import LedgerReader
 
 OPERATOR = "operator"
 # Halts that hold until the operator resumes: the operator's own, and those the bot writes
-# when the venue needs a human (unexplained position drift, a liquidation).
-STICKY = frozenset({OPERATOR, "reconcile", "liquidation"})
+# when the venue or the chain needs a human (unexplained position drift, a liquidation, the
+# chain unreachable for longer than `chain.max_outage_s`).
+CHAIN_OUTAGE = "chain"
+STICKY = frozenset({OPERATOR, "reconcile", "liquidation", CHAIN_OUTAGE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,14 +59,17 @@ def position_source(settings: Settings) -> Any:
             owners=tuple(chain.owners),
             v2_pairs=tuple(chain.v2_pairs),
             multicall_address=chain.multicall,
+            timeout_s=chain.rpc_timeout_s,
         )
     )
 
 
-def ledger(settings: Settings) -> Any:
+def ledger(settings: Settings, *, create: bool = True) -> Any:
+    """The configured ledger; `create=False` (commands that read or steer a bot) refuses one
+    that does not exist yet."""
     from bot.ledger.store import Ledger
 
-    return Ledger.open(settings.ledger.url.get_secret_value())
+    return Ledger.open(settings.ledger.url.get_secret_value(), create=create)
 
 
 def strategy(settings: Settings) -> HedgeStrategy:
@@ -134,11 +137,26 @@ def replay_options(settings: Settings, dvol_csv: Path) -> Any:
     return ReplayOptions(spec, load_dvol(dvol_csv))
 
 
-def market_data(settings: Settings, clock: Clock) -> MarketData:
-    """Public market data of the configured venue (no keys needed)."""
+def market_data(settings: Settings, clock: Clock, *, options: bool = False) -> MarketData:
+    """Public market data of the configured venue (no keys needed), or, in offline paper
+    mode (`venue.paper_market = "replay"`), recorded prices from `[venue.replay]`."""
+    v = settings.venue
+    if v.paper_market == "replay":
+        if settings.mode != "paper":
+            raise ConfigError(
+                f'venue.paper_market: "replay" is for paper mode; mode is {settings.mode!r}'
+            )
+        from bot.venues.replay_source import replay_market
+
+        offline = None
+        if options:
+            if v.replay.dvol is None:
+                raise ConfigError("venue.replay.dvol: options offline need a Deribit DVOL CSV")
+            offline = replay_options(settings, v.replay.dvol)
+        return replay_market(v.replay, v.symbols, clock, offline)
     from bot.venues.ccxt_market import CcxtMarketData
 
-    md: MarketData = CcxtMarketData(settings.venue.exchange, clock=clock)
+    md: MarketData = CcxtMarketData(v.exchange, clock=clock, symbols=v.symbols)
     return md
 
 
@@ -292,11 +310,13 @@ def runtime(
 
     clock = clock or SystemClock()
     run_id = uuid.uuid4().hex
-    book = ledger(settings)
-    reader = source or position_source(settings)
+    if source is None:
+        settings.chain.require_positions()  # before any file or connection is opened
     strat = strategy(settings)
     options = options_policy(settings, strat)
-    md = market or market_data(settings, clock)
+    md = market or market_data(settings, clock, options=options is not None)
+    book = ledger(settings)
+    reader = source or position_source(settings)
     ven = venue(settings, md, book, clock, ccxt_kwargs)
     executor = OrderExecutor(ven, book, clock, run_id)
     desk, sync = account_desk(settings, ven, book, clock, run_id, executor)
@@ -318,9 +338,10 @@ def runtime(
         on_start=lambda: reconcile(ven, book, clock, run_id, symbols, sync=sync),
         options=options,
         account=desk,
+        max_outage_s=settings.chain.max_outage_s,
     )
-    if not dry_run:
-        started = ev.RunStarted(
+    if not dry_run:  # written by Engine.start, so only once the writer lock is held
+        parts.started = ev.RunStarted(
             run_id,
             settings.mode,
             ven.name,
@@ -329,7 +350,6 @@ def runtime(
             config_digest(settings),
             __version__,
         )
-        book.append(ev.RUN_STARTED, ev.to_payload(started), ts_ms=clock.now_ms(), run_id=run_id)
     return Runtime(Engine(parts), reader, ven, md, book, settings)
 
 
@@ -348,6 +368,45 @@ def monitor(settings: Settings, rt: Runtime) -> Any:
         stale_after_s=3 * settings.chain.max_tick_seconds,
         webhook_url=ops.webhook_url.get_secret_value() if ops.webhook_url else None,
         telegram=telegram,
+        notice_every_s=ops.notice_every_s,
     )
     rt.engine.p.observers.append(mon.observe)
     return mon
+
+
+def checkpointer(settings: Settings, rt: Runtime, monitor: Any = None) -> Any:
+    """Signed checkpoints of the ledger's tip after each tick (`ledger.checkpoint_key`),
+    alerting through `monitor` when the writer refuses to sign; None (and one warning)
+    without a key."""
+    import logging
+
+    from bot import secrets
+    from bot.ledger.checkpointer import Checkpointer
+
+    lg = settings.ledger
+    if lg.checkpoint_key is not None and lg.checkpoint_file is None:
+        raise ConfigError("ledger.checkpoint_file: must be set when ledger.checkpoint_key is")
+    if lg.checkpoint_key is None or lg.checkpoint_file is None:
+        logging.getLogger("lphedge.ledger.checkpoint").warning(
+            "ledger.checkpoint_key is not set: the ledger's tail is not anchored "
+            "(a cut or a forged tip would verify ok; see docs/ledger-security.md)"
+        )
+        return None
+    key = lg.checkpoint_key.get_secret_value()
+    secrets.register(key)
+    try:
+        cp = Checkpointer(
+            rt.ledger,
+            key.encode("utf-8"),
+            lg.checkpoint_file,
+            rt.engine.p.clock,
+            rt.engine.p.run_id,
+            every_s=lg.checkpoint_every_s,
+            alert=None if monitor is None else monitor.alert,
+        )
+    except OSError as err:
+        raise ConfigError(
+            f"ledger.checkpoint_file: cannot write {lg.checkpoint_file}: {err.strerror}"
+        ) from None
+    rt.engine.p.observers.append(cp.observe)
+    return cp

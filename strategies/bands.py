@@ -10,7 +10,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.domain.orders import HedgeTarget
-from strategies.base import AssetState, AssetView, below_min_notional, hold, rebalanced, to_decimal
+from strategies.base import (
+    AssetState,
+    AssetView,
+    amount_text,
+    below_min_notional,
+    hold,
+    rebalanced,
+    to_decimal,
+)
 
 
 def ideal_hedge(view: AssetView, hedge_ratio: float) -> Decimal:
@@ -30,13 +38,14 @@ def band_rule(
     """Hold inside `ideal +- half_width` (base units); outside, trade back toward the centre."""
     gap = float(view.current - ideal)
     if abs(gap) <= half_width:
-        return hold(view, f"hold: hedge {view.current} within {why}"), view.state
+        return hold(view, f"hold: hedge {amount_text(view.current)} within {why}"), view.state
     inner = rebalance_to * half_width
     wanted = ideal + to_decimal(inner if gap > 0 else -inner)
     if below_min_notional(view, wanted, min_notional_usd):
-        return hold(view, f"hold: trade to {wanted} below min notional {min_notional_usd} USD"), (
-            view.state
-        )
-    reason = f"rebalance {view.current} -> {wanted}: outside {why}"
+        return hold(
+            view,
+            f"hold: trade to {amount_text(wanted)} below min notional {min_notional_usd:g} USD",
+        ), (view.state)
+    reason = f"rebalance {amount_text(view.current)} -> {amount_text(wanted)}: outside {why}"
     target = HedgeTarget(view.asset, view.symbol, wanted, reason)
     return target, rebalanced(view, now_ms, wanted)

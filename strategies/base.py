@@ -13,19 +13,34 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Protocol
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Protocol, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from bot.domain.lp import ExposureBook
 from bot.domain.market import USD, Instrument, MarketSnapshot
 from bot.domain.orders import HedgeTarget
-from bot.errors import InputError
+from bot.errors import ConfigError, InputError, LphedgeError
 
 INTERFACE_VERSION = 1
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def amount_text(value: Decimal) -> str:
+    """An amount for a reason: 6 significant digits, not the 24 an exact Decimal carries
+    (the exact figure is the target itself)."""
+    return f"{value:.6g}"
 
 
 def parse_duration(value: object) -> object:
@@ -41,7 +56,10 @@ def parse_duration(value: object) -> object:
 def parse_fraction(value: object) -> object:
     """'5%' -> 0.05; '0.05' and numbers pass through to the float validator."""
     if isinstance(value, str) and value.strip().endswith("%"):
-        return float(value.strip()[:-1]) / 100.0
+        try:
+            return float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            raise ValueError(f"{value!r} is not a fraction; use e.g. 0.05 or 5%") from None
     return value
 
 
@@ -49,10 +67,38 @@ Seconds = Annotated[float, BeforeValidator(parse_duration)]
 Fraction = Annotated[float, BeforeValidator(parse_fraction)]
 
 
-class StrategyParams(BaseModel):
-    """Base of every strategy's `Params`: unknown keys are errors naming the key."""
+def _numeric(annotation: Any) -> bool:
+    """True for a float/int field (optional too): pydantic would read `true` as 1."""
+    if get_origin(annotation) is Annotated:
+        return _numeric(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_numeric(a) for a in get_args(annotation))
+    return annotation in (int, float)
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+MAX_DURATION_S = 365 * 86400.0
+MAX_USD = 1e12
+HedgeRatio = Annotated[Fraction, Field(gt=0, le=1.5)]
+"""Of the LP's delta: 1 = the full hedge; over-hedging beyond 150 % is refused."""
+RebalanceTo = Annotated[Fraction, Field(ge=0, lt=1)]
+"""Where inside the band a trade lands, of the half-width from the centre (0 = centre)."""
+MinNotionalUsd = Annotated[float, Field(ge=0, le=MAX_USD)]
+Duration = Annotated[Seconds, Field(gt=0, le=MAX_DURATION_S)]
+
+
+class StrategyParams(BaseModel):
+    """Base of every strategy's `Params`: unknown keys, NaN and infinities are errors
+    naming the key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and _numeric(field.annotation):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,31 +304,51 @@ SECONDS_PER_YEAR = 365.0 * 86400.0
 
 
 def parse_params(model: type[BaseModel], pairs: Iterable[str], strategy: str = "") -> BaseModel:
-    """`["band=5%", "interval=24h"]` -> a validated Params model.
+    """`["band=5%", "interval=24h"]` (the `--param` flags) -> a validated Params model.
 
-    Raises InputError naming the strategy and the key on a malformed pair, an unknown key
-    or a bad value.
+    Raises InputError naming `--param` and the key on a malformed pair, an unknown key or
+    a bad value.
     """
     raw: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise InputError(f"strategy {strategy}: param {pair!r} is not key=value")
+            raise InputError(f"--param {pair!r}: not key=value (strategy {strategy})")
         raw[key.strip()] = value.strip()
-    return validate_params(model, raw, strategy)
+    return validate_params(model, raw, strategy, where="--param", error=InputError)
 
 
-def validate_params(model: type[BaseModel], raw: Mapping[str, Any], strategy: str) -> BaseModel:
+def _problem(err: Mapping[str, Any], where: str) -> str:
+    key = ".".join(str(p) for p in err["loc"]) or "?"
+    name = f"{where} {key}" if where.startswith("-") else f"{where}.{key}"
+    if err["type"] == "extra_forbidden":
+        return f"{name}: unknown param"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    shown = str(value)
+    quiet = "got" in msg or repr(value) in msg
+    if isinstance(value, int | float | str) and len(shown) < 40 and not quiet:
+        msg += f", got {value!r}"
+    return f"{name}: {msg}"
+
+
+def validate_params(
+    model: type[BaseModel],
+    raw: Mapping[str, Any],
+    strategy: str,
+    *,
+    where: str = "strategy.params",
+    error: type[LphedgeError] = ConfigError,
+) -> BaseModel:
+    """Validate a strategy's params; one line naming each bad key as `where` calls it
+    (`strategy.params.band_abs` in the config, `--param band_abs` on the command line)."""
     try:
         return model.model_validate(dict(raw))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '?'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_problem(err, where) for err in exc.errors())
         known = ", ".join(model.model_fields)
-        raise InputError(
-            f"strategy {strategy}: bad param ({problems}); known params: {known}"
-        ) from None
+        text = f"{problems} ({strategy} params: {known})"
+        raise error(" ".join(text.split())) from None
 
 
 def split_prefixed(

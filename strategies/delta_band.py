@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from bot.domain.orders import HedgeTarget
 from strategies.bands import band_rule, ideal_hedge
 from strategies.base import (
@@ -11,8 +13,12 @@ from strategies.base import (
     AssetView,
     Decision,
     Fraction,
+    HedgeRatio,
+    MinNotionalUsd,
+    RebalanceTo,
     StrategyContext,
     StrategyParams,
+    amount_text,
     decide_each,
 )
 
@@ -21,11 +27,11 @@ class DeltaBandParams(StrategyParams):
     """`band_abs` in base units; `band_rel` a fraction of the ideal hedge; the band is the
     larger. `rebalance_to` in [0, 1): where inside the band a trade lands (0 = centre)."""
 
-    band_abs: float = 0.0
-    band_rel: Fraction = 0.1
-    hedge_ratio: Fraction = 1.0
-    min_notional_usd: float = 0.0
-    rebalance_to: Fraction = 0.0
+    band_abs: float = Field(0.0, ge=0)
+    band_rel: Fraction = Field(0.1, ge=0, le=1)
+    hedge_ratio: HedgeRatio = 1.0
+    min_notional_usd: MinNotionalUsd = 0.0
+    rebalance_to: RebalanceTo = 0.0
 
 
 class DeltaBand:
@@ -44,5 +50,5 @@ class DeltaBand:
         p = self.params
         ideal = ideal_hedge(view, p.hedge_ratio)
         half = max(p.band_abs, p.band_rel * abs(float(ideal)))
-        why = f"band {ideal} +- {half:.6g}"
+        why = f"band {amount_text(ideal)} +- {half:.6g}"
         return band_rule(view, now_ms, ideal, half, p.rebalance_to, p.min_notional_usd, why)

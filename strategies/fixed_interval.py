@@ -10,10 +10,12 @@ from strategies.base import (
     AssetState,
     AssetView,
     Decision,
-    Fraction,
-    Seconds,
+    Duration,
+    HedgeRatio,
+    MinNotionalUsd,
     StrategyContext,
     StrategyParams,
+    amount_text,
     below_min_notional,
     decide_each,
     hold,
@@ -24,9 +26,9 @@ from strategies.base import (
 class FixedIntervalParams(StrategyParams):
     """`interval` in seconds or as '24h', '30m', '7d'."""
 
-    interval: Seconds = 86400.0
-    hedge_ratio: Fraction = 1.0
-    min_notional_usd: float = 0.0
+    interval: Duration = 86400.0
+    hedge_ratio: HedgeRatio = 1.0
+    min_notional_usd: MinNotionalUsd = 0.0
 
 
 class FixedInterval:
@@ -48,8 +50,9 @@ class FixedInterval:
             return hold(view, f"hold: next rebalance {p.interval:.0f} s after {last}"), view.state
         ideal = ideal_hedge(view, p.hedge_ratio)
         if below_min_notional(view, ideal, p.min_notional_usd):
-            return hold(view, f"hold: trade to {ideal} below min notional"), rebalanced(
-                view, now_ms, view.current
-            )
-        reason = f"scheduled rebalance every {p.interval:.0f} s: {view.current} -> {ideal}"
+            return hold(
+                view, f"hold: trade to {amount_text(ideal)} below min notional"
+            ), rebalanced(view, now_ms, view.current)
+        moves = f"{amount_text(view.current)} -> {amount_text(ideal)}"
+        reason = f"scheduled rebalance every {p.interval:.0f} s: {moves}"
         return HedgeTarget(view.asset, view.symbol, ideal, reason), rebalanced(view, now_ms, ideal)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from bot.domain.orders import HedgeTarget
 from strategies.bands import band_rule, ideal_hedge
 from strategies.base import (
@@ -11,8 +13,11 @@ from strategies.base import (
     AssetView,
     Decision,
     Fraction,
+    HedgeRatio,
+    MinNotionalUsd,
     StrategyContext,
     StrategyParams,
+    amount_text,
     decide_each,
 )
 
@@ -20,9 +25,9 @@ from strategies.base import (
 class FixedThresholdParams(StrategyParams):
     """`threshold`: allowed gap as a fraction of the ideal hedge (0.05 = 5 %)."""
 
-    threshold: Fraction = 0.05
-    hedge_ratio: Fraction = 1.0
-    min_notional_usd: float = 0.0
+    threshold: Fraction = Field(0.05, ge=0, le=1)
+    hedge_ratio: HedgeRatio = 1.0
+    min_notional_usd: MinNotionalUsd = 0.0
 
 
 class FixedThreshold:
@@ -41,5 +46,5 @@ class FixedThreshold:
         p = self.params
         ideal = ideal_hedge(view, p.hedge_ratio)
         half = p.threshold * abs(float(ideal))
-        why = f"threshold {p.threshold:.4g} of {ideal}"
+        why = f"threshold {p.threshold:.4g} of {amount_text(ideal)}"
         return band_rule(view, now_ms, ideal, half, 0.0, p.min_notional_usd, why)

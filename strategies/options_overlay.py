@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 import numpy as np
+from pydantic import Field, ValidationInfo, field_validator
 
 from bot.domain.lp import PositionExposure
 from bot.domain.market import USD, Instrument, InstrumentKind, OptionType
@@ -41,13 +42,17 @@ from bot.options.black76 import price as b76_price
 from bot.options.strip import Convexity, Leg, buy_fraction, intrinsic_delta, strip
 from strategies.bands import band_rule
 from strategies.base import (
+    MAX_DURATION_S,
     SECONDS_PER_YEAR,
     AssetState,
     Decision,
+    Duration,
     Fraction,
+    MinNotionalUsd,
     Seconds,
     StrategyContext,
     StrategyParams,
+    amount_text,
     asset_view,
     hedged_assets,
     to_decimal,
@@ -67,17 +72,25 @@ class OptionsOverlayParams(StrategyParams):
     `band_rel` / `band_abs` the perp's band around its target (relative to the LP delta /
     base units); `min_notional_usd` the smallest perp trade."""
 
-    gamma_fraction: Fraction = 0.75
+    gamma_fraction: Fraction = Field(0.75, ge=0, le=1.5)
     scale_by_vol: bool = True
-    max_fraction: Fraction = 1.0
-    min_fraction: Fraction = 0.05
-    horizon: Seconds = 7 * 86400.0
-    roll_before: Seconds = 2 * 86400.0
-    expiry_switch: Fraction = 0.1
-    vol_halflife: Seconds = 86400.0
-    band_rel: Fraction = 0.05
-    band_abs: float = 0.0
-    min_notional_usd: float = 0.0
+    max_fraction: Fraction = Field(1.0, ge=0, le=1.5)
+    min_fraction: Fraction = Field(0.05, ge=0, le=1.5)
+    horizon: Duration = 7 * 86400.0
+    roll_before: Seconds = Field(2 * 86400.0, ge=0, le=MAX_DURATION_S)
+    expiry_switch: Fraction = Field(0.1, ge=0, lt=1)
+    vol_halflife: Duration = 86400.0
+    band_rel: Fraction = Field(0.05, ge=0, le=1)
+    band_abs: float = Field(0.0, ge=0)
+    min_notional_usd: MinNotionalUsd = 0.0
+
+    @field_validator("min_fraction")
+    @classmethod
+    def _below_max(cls, v: float, info: ValidationInfo) -> float:
+        top = info.data.get("max_fraction")
+        if top is not None and v > top:
+            raise ValueError(f"above max_fraction {top}")
+        return v
 
 
 def _convexity(positions: Sequence[PositionExposure], asset: str) -> Convexity | None:
@@ -131,7 +144,8 @@ class OptionsOverlay:
             ideal = -(view.lp_delta + to_decimal(opt_delta))
             half = max(self.params.band_abs, self.params.band_rel * abs(float(view.lp_delta)))
             band = (
-                f"band {ideal} +- {half:.6g} (LP delta {view.lp_delta}, options at expiry "
+                f"band {amount_text(ideal)} +- {half:.6g} (LP delta {amount_text(view.lp_delta)}, "
+                f"options at expiry "
                 f"{opt_delta:.6g}); {why}"
             )
             view = replace(view, state=st)

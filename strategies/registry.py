@@ -39,8 +39,9 @@ def available() -> list[str]:
     return sorted({*BUILTINS, *plugins()})
 
 
-def strategy_class(name: str) -> type[Any]:
-    """A built-in or entry-point name, or a `file.py:Class` / `pkg.mod:Class` path."""
+def strategy_class(name: str, field: str = "strategy.name") -> type[Any]:
+    """A built-in or entry-point name, or a `file.py:Class` / `pkg.mod:Class` path;
+    an unknown name is an error naming `field` (the config key or CLI flag it came from)."""
     if name in BUILTINS:
         return BUILTINS[name]
     from strategies.loader import load
@@ -50,11 +51,14 @@ def strategy_class(name: str) -> type[Any]:
             return load(ep.value)
     if ":" in name:
         return load(name)
-    raise InputError(f"unknown strategy {name!r}; choose one of {', '.join(available())}")
+    raise InputError(
+        f"{field} {name!r}: unknown strategy; choose one of {', '.join(available())}"
+        " or give path/to/file.py:Class"
+    )
 
 
-def build(name: str, params: Sequence[str] = ()) -> HedgeStrategy:
-    """Instantiate strategy `name` with `k=v` params (errors name the key)."""
-    cls = strategy_class(name)
+def build(name: str, params: Sequence[str] = (), field: str = "--strategy") -> HedgeStrategy:
+    """Instantiate strategy `name` with `k=v` params from `--param` (errors name the key)."""
+    cls = strategy_class(name, field)
     strategy: HedgeStrategy = cls(parse_params(cls.Params, params, name))
     return strategy

@@ -32,6 +32,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import ClassVar
 
+from pydantic import Field
+
 from bot.domain.orders import HedgeTarget
 from strategies.bands import band_rule, ideal_hedge
 from strategies.base import (
@@ -39,10 +41,14 @@ from strategies.base import (
     AssetState,
     AssetView,
     Decision,
+    Duration,
     Fraction,
-    Seconds,
+    HedgeRatio,
+    MinNotionalUsd,
+    RebalanceTo,
     StrategyContext,
     StrategyParams,
+    amount_text,
     decide_each,
     to_decimal,
     update_volatility,
@@ -58,17 +64,17 @@ class VolBandParams(StrategyParams):
     `volatility`: annualised (0.8 = 80 %); unset = estimated. `funding_period`: the
     interval the quoted funding rate is paid over."""
 
-    risk_aversion: float = 10.0
-    cost: Fraction | None = None
-    rebalance_to: Fraction = 0.75
-    min_band_rel: Fraction = 0.0
-    hedge_ratio: Fraction = 1.0
-    min_notional_usd: float = 0.0
-    volatility: Fraction | None = None
-    vol_halflife: Seconds = 3 * 86400.0
-    horizon: Seconds = 86400.0
+    risk_aversion: float = Field(10.0, gt=0, le=1e6)
+    cost: Fraction | None = Field(None, ge=0, le=0.1)
+    rebalance_to: RebalanceTo = 0.75
+    min_band_rel: Fraction = Field(0.0, ge=0, le=1)
+    hedge_ratio: HedgeRatio = 1.0
+    min_notional_usd: MinNotionalUsd = 0.0
+    volatility: Fraction | None = Field(None, gt=0, le=10)
+    vol_halflife: Duration = 3 * 86400.0
+    horizon: Duration = 86400.0
     funding_aware: bool = False
-    funding_period: Seconds = FUNDING_PERIOD_S
+    funding_period: Duration = FUNDING_PERIOD_S
 
 
 class VolBand:
@@ -133,5 +139,7 @@ class VolBand:
         half = self.half_width(view, ideal)
         sigma2 = self._sigma2_per_s(view, state)
         vol = f"{math.sqrt(sigma2 * SECONDS_PER_YEAR):.0%}" if sigma2 else "n/a"
-        text = f"WW band {ideal} +- {half:.6g} (gamma {view.gamma:.3g}, vol {vol}{why})"
+        text = (
+            f"WW band {amount_text(ideal)} +- {half:.6g} (gamma {view.gamma:.3g}, vol {vol}{why})"
+        )
         return band_rule(view, now_ms, ideal, half, p.rebalance_to, p.min_notional_usd, text)

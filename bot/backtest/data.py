@@ -102,6 +102,9 @@ def load_prices(path: Path | str) -> PriceSeries:
         raise InputError(f"{path}: bad row ({exc})") from None
     if len(ts) < 2:
         raise InputError(f"{path}: needs at least two bars")
+    bad = np.flatnonzero(~np.isfinite(close) | (close <= 0))
+    if len(bad):
+        raise InputError(f"{path}: row {int(bad[0]) + 2} has close {close[bad[0]]}; prices are > 0")
     order = np.argsort(ts, kind="stable")
     return PriceSeries(path.stem, ts[order], close[order])
 
@@ -112,10 +115,16 @@ def load_funding(path: Path | str) -> FundingSeries:
     header, rows = _rows(path)
     t_col = _pick(header, TIME_COLUMNS, path, "time")
     r_col = _pick(header, ("funding_rate", "fundingRate", "rate"), path, "funding rate")
-    ts = np.array([parse_time_ms(r[t_col]) for r in rows], dtype=np.int64)
-    rate = np.array([float(r[r_col]) for r in rows], dtype=np.float64)
+    try:
+        ts = np.array([parse_time_ms(r[t_col]) for r in rows], dtype=np.int64)
+        rate = np.array([float(r[r_col]) for r in rows], dtype=np.float64)
+    except (ValueError, IndexError) as exc:
+        raise InputError(f"{path}: bad row ({exc})") from None
     order = np.argsort(ts, kind="stable")
     return FundingSeries(ts[order], rate[order])
+
+
+POOL_COLUMNS = ("timestamp", "closeTick", "inAmount0", "inAmount1", "currentLiquidity")
 
 
 def load_pool(directory: Path | str, fee: float = 0.0005) -> PoolBars:
@@ -124,7 +133,7 @@ def load_pool(directory: Path | str, fee: float = 0.0005) -> PoolBars:
     directory = Path(directory)
     files = sorted(directory.glob("*.csv"))
     if not files:
-        raise InputError(f"--pool-data {directory}: no CSV files")
+        raise InputError(f"{directory}: no CSV files")
     ts: list[int] = []
     tick: list[float] = []
     in0: list[float] = []
@@ -132,13 +141,19 @@ def load_pool(directory: Path | str, fee: float = 0.0005) -> PoolBars:
     liq: list[float] = []
     for f in files:
         header, rows = _rows(f)
-        idx = {name: header.index(name) for name in header}
-        for r in rows:
-            ts.append(parse_time_ms(r[idx["timestamp"]]))
-            tick.append(float(r[idx["closeTick"]]))
-            in0.append(float(r[idx["inAmount0"]]))
-            in1.append(float(r[idx["inAmount1"]]))
-            liq.append(float(r[idx["currentLiquidity"]]))
+        missing = [c for c in POOL_COLUMNS if c not in header]
+        if missing:
+            raise InputError(f"{f}: no {', '.join(missing)} column")
+        t_col, tick_col, in0_col, in1_col, liq_col = (header.index(c) for c in POOL_COLUMNS)
+        try:
+            for r in rows:
+                ts.append(parse_time_ms(r[t_col]))
+                tick.append(float(r[tick_col]))
+                in0.append(float(r[in0_col]))
+                in1.append(float(r[in1_col]))
+                liq.append(float(r[liq_col]))
+        except (ValueError, IndexError) as exc:
+            raise InputError(f"{f}: bad row ({exc})") from None
     price = 1e12 / np.power(1.0001, np.array(tick))
     volume = np.array(in0) / 1e6 + np.array(in1) / 1e18 * price
     return PoolBars(

@@ -6,6 +6,7 @@ averaged per window; the stds are across windows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -47,7 +48,11 @@ class Summary:
     option_pnl: float | None = None
 
     def to_json(self) -> dict[str, float | int | None]:
-        return asdict(self)
+        """Every figure; one that is not a number (a variance over one window) is null."""
+        return {
+            k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in asdict(self).items()
+        }
 
 
 def summarize(

@@ -7,41 +7,32 @@ request (a JSON-RPC batch of `eth_call`s to aggregate3, chunked to stay under th
 gas cap). So the number of requests follows the depth of the chain, never the number of
 positions. Results that never change (decimals, pool addresses) are kept across ticks,
 and the last tick's calls are prefetched, so a steady tick takes one request.
+
+Where the configured address has no code (a fresh anvil has no Multicall3), the rounds go
+out as plain `eth_call`s in one batch pinned to the block number (`plain_calls`): still
+O(1) requests, one warning line per process.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from bot.chain.abi import view
+from bot.chain.calls import BlockHeader, Call, CallResult, Fetched, is_revert
+from bot.chain.plain_calls import fetch_plain
 from bot.chain.rpc import RpcClient, RpcError
-from bot.errors import ChainUnavailable, InputError
+from bot.errors import ChainUnavailable, ConfigError
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 _AGGREGATE3 = view("multicall3", "aggregate3").selector
 _BLOCK_NUMBER = view("multicall3", "getBlockNumber")
 _TIMESTAMP = view("multicall3", "getCurrentBlockTimestamp")
+_WARNED_MISSING: set[str] = set()  # addresses already warned about in this process
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """A view call: `target` as a lowercase 0x address, `data` the calldata."""
-
-    target: str
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class CallResult:
-    success: bool
-    data: bytes
-
-
-def call(target: str, abi_name: str, fn_name: str, *args: object) -> Call:
-    return Call(target.lower(), view(abi_name, fn_name).encode(*args))
+log = logging.getLogger("lphedge.chain")
 
 
 def _pad(data: bytes) -> bytes:
@@ -76,18 +67,53 @@ def decode_aggregate3(data: bytes) -> list[CallResult]:
     return results
 
 
+def _warn_missing_once(address: str, chain_id: int | None, block: int | None) -> None:
+    """One warning line per process and address, not one per tick."""
+    if address in _WARNED_MISSING:
+        log.debug("no Multicall3 at %s: plain eth_call batch", address)
+        return
+    _WARNED_MISSING.add(address)
+    at = "the latest block" if block is None else f"block {block}"
+    log.warning(
+        "Multicall3 is missing at %s (chain %s, %s): reading through a JSON-RPC batch "
+        "of eth_calls instead; set chain.multicall if it lives elsewhere",
+        address,
+        chain_id,
+        at,
+    )
+
+
 @dataclass
 class Multicall:
-    """Sends calls through aggregate3 at `address`, `max_calls` per eth_call."""
+    """Sends calls through aggregate3 at `address`, `max_calls` per eth_call; where the
+    address has no code, through a batch of plain eth_calls (`plain`, kept from then on)."""
 
     rpc: RpcClient
     address: str = MULTICALL3_ADDRESS
     max_calls: int = 400
+    plain: bool = False
 
-    async def fetch(self, calls: Sequence[Call], block: int | str) -> list[CallResult]:
-        """All `calls` at `block` in one HTTP request (several eth_calls if chunked)."""
-        tag = hex(block) if isinstance(block, int) else block
-        chunks = [calls[i : i + self.max_calls] for i in range(0, len(calls), self.max_calls)]
+    async def fetch(self, calls: Sequence[Call], block: int | None, *, clock: bool) -> Fetched:
+        """All `calls` at `block` (None: latest) in one HTTP request (several eth_calls if
+        chunked); with `clock`, also the number and timestamp of the block they ran at."""
+        if not self.plain:
+            fetched = await self._aggregate(calls, block, clock)
+            if fetched is not None:
+                return fetched
+            await self._confirm_no_code(block)
+        return await fetch_plain(self.rpc, calls, block, clock=clock)
+
+    async def _aggregate(
+        self, calls: Sequence[Call], block: int | None, clock: bool
+    ) -> Fetched | None:
+        """None if aggregate3 returned nothing: no contract at the address, it seems."""
+        address = self.address.lower()
+        head = [Call(address, _BLOCK_NUMBER.encode()), Call(address, _TIMESTAMP.encode())]
+        wanted = [*head, *calls] if clock else list(calls)
+        if not wanted:
+            return Fetched([], None)
+        tag = "latest" if block is None else hex(block)
+        chunks = [wanted[i : i + self.max_calls] for i in range(0, len(wanted), self.max_calls)]
         requests = [
             ("eth_call", [{"to": self.address, "data": "0x" + encode_aggregate3(c).hex()}, tag])
             for c in chunks
@@ -95,25 +121,48 @@ class Multicall:
         replies = await self.rpc.batch(requests)
         results: list[CallResult] = []
         for chunk, reply in zip(chunks, replies, strict=True):
-            results += self._decode(chunk, reply, block)
-        return results
+            decoded = self._decode(chunk, reply, tag)
+            if decoded is None:
+                return None
+            results += decoded
+        if not clock:
+            return Fetched(results, None)
+        number = _BLOCK_NUMBER.decode_one(results[0].data)
+        timestamp = _TIMESTAMP.decode_one(results[1].data)
+        return Fetched(results[2:], BlockHeader(int(number), int(timestamp)))
 
-    def _decode(self, chunk: Sequence[Call], reply: object, block: int | str) -> list[CallResult]:
+    def _decode(self, chunk: Sequence[Call], reply: object, tag: str) -> list[CallResult] | None:
         if isinstance(reply, RpcError):
+            if is_revert(reply.error):
+                raise ConfigError(
+                    f"chain.multicall {self.address}: aggregate3 reverted: not a Multicall3 "
+                    f"on chain {self.rpc.chain_id}"
+                )
             raise ChainUnavailable(
-                f"multicall {self.address} at block {block} failed: {reply}; "
+                f"multicall {self.address} at block {tag} failed: {reply}; "
                 "is the block pruned (needs an archive node) or the batch too large?"
             )
         raw = bytes.fromhex(str(reply)[2:])
         if not raw:
-            raise InputError(
-                f"multicall {self.address}: no Multicall3 contract on chain {self.rpc.chain_id}; "
-                "deploy one or set chain.multicall_address"
-            )
+            return None
         decoded = decode_aggregate3(raw)
         if len(decoded) != len(chunk):
-            raise InputError(f"multicall {self.address}: not a Multicall3 (bad aggregate3 reply)")
+            raise ConfigError(
+                f"chain.multicall {self.address}: not a Multicall3 (bad aggregate3 reply)"
+            )
         return decoded
+
+    async def _confirm_no_code(self, block: int | None) -> None:
+        """aggregate3 gave nothing back: switch to plain calls if the address has no code."""
+        tag = "latest" if block is None else hex(block)
+        code = await self.rpc.call("eth_getCode", [self.address, tag])
+        if code not in ("0x", "", None):
+            raise ConfigError(
+                f"chain.multicall {self.address}: not a Multicall3 (aggregate3 returned "
+                f"nothing) on chain {self.rpc.chain_id}"
+            )
+        self.plain = True
+        _warn_missing_once(self.address, self.rpc.chain_id, block)
 
 
 @dataclass
@@ -152,25 +201,24 @@ async def resolve(
     """Run `plan` until it misses nothing; every round is one request pinned to one block.
 
     `known` are results valid at any block (token decimals...). Without `block`, the
-    first round reads `latest` and asks the multicall for the block number it ran at,
-    and every later round is pinned to that number.
+    first round reads `latest` and learns the block number it ran at, and every later
+    round is pinned to that number.
     """
     memo = CallMemo(dict(known))
-    clock = [Call(multicall.address.lower(), _BLOCK_NUMBER.encode())]
-    clock.append(Call(multicall.address.lower(), _TIMESTAMP.encode()))
     plan(memo)  # what can be asked before anything is known
-    first = [*clock, *(c for c in prefetch if c not in memo.results), *memo.missing]
+    first = [*(c for c in prefetch if c not in memo.results), *memo.missing]
     pending = list(dict.fromkeys(first))
-    at: int | str = "latest" if block is None else block
+    header: BlockHeader | None = None
     for round_no in range(1, max_rounds + 1):
-        results = await multicall.fetch(pending, at)
-        memo.results.update(zip(pending, results, strict=True))
-        if round_no == 1:
-            at = _BLOCK_NUMBER.decode_one(memo.results[clock[0]].data)
+        fetched = await multicall.fetch(
+            pending, block if header is None else header.number, clock=header is None
+        )
+        header = header or fetched.header
+        assert header is not None  # the first round asked for it
+        memo.results.update(zip(pending, fetched.results, strict=True))
         memo.missing.clear()
         value = plan(memo)
         if not memo.missing:
-            timestamp = _TIMESTAMP.decode_one(memo.results[clock[1]].data)
-            return Resolved(value, int(at), int(timestamp), memo, round_no)
+            return Resolved(value, header.number, header.timestamp, memo, round_no)
         pending = list(memo.missing)
     raise ChainUnavailable(f"reading positions needed more than {max_rounds} rounds of calls")

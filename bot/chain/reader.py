@@ -14,14 +14,8 @@ from types import TracebackType
 from eth_utils.address import is_address, to_checksum_address
 
 from bot.chain.abi import view
-from bot.chain.multicall import (
-    MULTICALL3_ADDRESS,
-    Call,
-    CallMemo,
-    CallResult,
-    Multicall,
-    resolve,
-)
+from bot.chain.calls import Call, CallResult
+from bot.chain.multicall import MULTICALL3_ADDRESS, CallMemo, Multicall, resolve
 from bot.chain.rpc import RequestStats, RpcClient
 from bot.chain.v2_positions import V2Plan
 from bot.chain.v3_positions import V3Plan
@@ -45,8 +39,9 @@ _ZERO_WORD = bytes(32)
 
 
 def _address(what: str, value: str) -> str:
+    """`what` names the config field (`chain.owners`...) the value came from."""
     if not is_address(value):
-        raise InputError(f"{what} {value!r} is not an 0x address of 40 hex digits")
+        raise InputError(f"{what}: {value!r} is not an 0x address of 40 hex digits")
     return to_checksum_address(value)
 
 
@@ -62,7 +57,7 @@ class ChainReaderConfig:
     v2_pairs: tuple[str, ...] = ()
     multicall_address: str = MULTICALL3_ADDRESS
     max_calls_per_eth_call: int = 400
-    timeout_s: float = 10.0
+    timeout_s: float = 5.0  # each RPC request (chain.rpc_timeout_s)
 
 
 def _is_static(c: Call, result: CallResult) -> bool:
@@ -97,21 +92,26 @@ class ChainReader:
             if not 0 <= token_id < 2**256:
                 raise InputError(f"token id {token_id} is out of range (uint256)")
         self.rpc = RpcClient(cfg.rpc_urls, cfg.chain_id, timeout_s=cfg.timeout_s)
-        address = _address("multicall address", cfg.multicall_address)
+        address = _address("chain.multicall", cfg.multicall_address)
         self._multicall = Multicall(self.rpc, address, cfg.max_calls_per_eth_call)
 
     @property
     def stats(self) -> RequestStats:
         return self.rpc.stats
 
+    @property
+    def uses_multicall(self) -> bool:
+        """False once the multicall address had no code: reads go as plain eth_calls."""
+        return not self._multicall.plain
+
     def _plan(self) -> _Plan:
         cfg = self.config
-        owners = tuple(_address("owner", o) for o in cfg.owners)
+        owners = tuple(_address("chain.owners", o) for o in cfg.owners)
         v3 = None
         if cfg.token_ids or owners:
-            npm = _address("position manager", cfg.position_manager)
+            npm = _address("chain.position_manager", cfg.position_manager)
             v3 = V3Plan(npm, cfg.token_ids, owners, self.rpc.chain_id)
-        pairs = tuple(_address("v2 pair", p) for p in cfg.v2_pairs)
+        pairs = tuple(_address("chain.v2_pairs", p) for p in cfg.v2_pairs)
         return _Plan(v3, V2Plan(pairs, owners))
 
     async def read(self, block: int | None = None) -> ChainSnapshot:

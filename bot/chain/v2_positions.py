@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from bot.amm.v2 import share_of_reserves
 from bot.chain.abi import checksum, view
-from bot.chain.multicall import CallMemo, call
+from bot.chain.calls import call
+from bot.chain.multicall import CallMemo
 from bot.chain.v3_positions import Skip, ok, read_token
 from bot.domain.lp import LpPosition, PoolKind, PoolState, PositionError
 

@@ -15,10 +15,11 @@ from bot.amm.full_math import AmmInputError
 from bot.amm.liquidity_amounts import position_amounts
 from bot.amm.position_fees import fee_growth_inside, uncollected_fees
 from bot.chain.abi import checksum, decode_symbol, view
-from bot.chain.multicall import CallMemo, CallResult, call
+from bot.chain.calls import CallResult, call
+from bot.chain.multicall import CallMemo
 from bot.domain.lp import LpPosition, PoolKind, PoolState, PositionError
 from bot.domain.market import Token
-from bot.errors import InputError
+from bot.errors import ConfigError
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _POSITIONS = view("position_manager", "positions")
@@ -86,10 +87,10 @@ class V3Plan:
         if result is None:
             return None
         if not result.success or len(result.data) < 32:
-            why = "factory() reverted" if result.success is False else "no contract code there"
+            why = "factory() reverted" if not result.success else "no contract code there"
             on_chain = f" on chain {self.chain_id}" if self.chain_id else ""
-            raise InputError(
-                f"position manager {self.position_manager}{on_chain} is not a "
+            raise ConfigError(
+                f"chain.position_manager {self.position_manager}{on_chain} is not a "
                 f"NonfungiblePositionManager ({why}): check the address and the chain"
             )
         return checksum(result.data[12:32])

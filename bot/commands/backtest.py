@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.backtest.compare import Inputs, compare, sweep
+from bot.backtest.compare import Inputs, WindowPlan, compare, plan_windows, sweep
 from bot.backtest.data import load_funding, load_pool, load_prices
 from bot.backtest.metrics import Summary
 from bot.backtest.options_market import OptionPricing
 from bot.backtest.runner import BacktestConfig
-from bot.errors import InputError, LphedgeError
+from bot.commands.common import err_console, guarded
+from bot.errors import InputError
 from bot.options.dvol import load_dvol
 from strategies.base import parse_duration
+from strategies.registry import strategy_class
+
+T = TypeVar("T")
 
 
 def _pct(x: float | None, digits: int = 3) -> str:
-    return "-" if x is None else f"{100 * x:.{digits}f} %"
+    """A fraction as a percentage; "-" when there is none (or it is not a number)."""
+    return "-" if x is None or not math.isfinite(x) else f"{100 * x:.{digits}f} %"
+
+
+def _num(x: float) -> str:
+    return f"{x:.1f}" if math.isfinite(x) else "-"
 
 
 def render(results: dict[str, Summary], console: Console) -> None:
@@ -37,7 +48,7 @@ def render(results: dict[str, Summary], console: Console) -> None:
         ("variance reduction", [_pct(s.variance_reduction, 1) for s in results.values()]),
         ("trading cost", [_pct(s.cost, 4) for s in results.values()]),
         ("funding (received +)", [_pct(s.funding, 4) for s in results.values()]),
-        ("trades per window", [f"{s.trades_per_window:.1f}" for s in results.values()]),
+        ("trades per window", [_num(s.trades_per_window) for s in results.values()]),
         ("LP fees", [_pct(s.lp_fees) for s in results.values()]),
         ("LVR estimate", [_pct(s.lvr) for s in results.values()]),
     ]
@@ -51,9 +62,85 @@ def render(results: dict[str, Summary], console: Console) -> None:
     console.print(table)
 
 
+def _check_flags(
+    range_pct: float,
+    fee_bps: float,
+    option_skew: float,
+    option_spread: float,
+    strike_step: float,
+) -> None:
+    """Bounds of the numeric flags, each error naming its flag (NaN fails every bound)."""
+    bounds = (
+        ("--range-pct", range_pct, 0.0 <= range_pct < 100.0, "0 (v2 full range) to below 100"),
+        ("--fee-bps", fee_bps, 0.0 <= fee_bps <= 1000.0, "0 to 1000"),
+        ("--option-skew", option_skew, 0.0 <= option_skew <= 10.0, "0 to 10"),
+        ("--option-half-spread", option_spread, 0.0 <= option_spread < 1.0, "0 to below 1"),
+        ("--strike-step", strike_step, 0.0 < strike_step <= 1e6, "above 0 (USD)"),
+    )
+    for flag, value, ok, allowed in bounds:
+        if not ok:
+            raise InputError(f"{flag} {value:g}: must be {allowed}")
+
+
+def _window_seconds(window: str) -> float:
+    try:
+        seconds = parse_duration(window)
+    except ValueError:
+        seconds = None
+    if not isinstance(seconds, float) or not 0 < seconds <= 10 * 365 * 86400:
+        raise InputError(f"--window {window!r}: give a duration such as 7d, 24h or 90m")
+    return seconds
+
+
+def _read(flag: str, load: Callable[[Path], T], path: Path) -> T:
+    """Read one input file; any problem with it is one error naming its flag."""
+    if not path.exists():
+        raise InputError(f"{flag} {path}: not found")
+    try:
+        return load(path)
+    except InputError as err:
+        text = str(err)
+        raise InputError(
+            f"{flag} {text}" if text.startswith(str(path)) else f"{flag} {path}: {text}"
+        ) from None
+    except (OSError, ValueError, KeyError, IndexError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else repr(err)
+        raise InputError(f"{flag} {path}: cannot read it ({reason})") from None
+
+
+def windows_note(plan: WindowPlan, window: str, window_ms: int) -> str | None:
+    """One line when inputs leave windows out; raises InputError when none is left."""
+    if plan.total == 0:
+        days = plan.longest_ms / 86_400_000
+        reason = (
+            f"longer than the --prices data ({days:.1f} days)"
+            if window_ms > plan.longest_ms
+            else "shorter than one bar of --prices"
+        )
+        raise InputError(f"--window {window}: {reason}, so no window can run")
+    why = [f"{n} outside {flag} ({plan.spans[flag]})" for flag, n in plan.missed.items() if n > 0]
+    if plan.kept == 0:
+        alone = [flag for flag, n in plan.missed.items() if n == plan.total]
+        together = [flag for flag, n in plan.missed.items() if n > 0]
+        what = (
+            f"{alone[0]}: covers none"
+            if len(alone) == 1
+            else f"{' and '.join(alone or together)}: together cover none"
+        )
+        raise InputError(
+            f"{what} of the {plan.total} {window} windows of --prices ({'; '.join(why)}); "
+            "give data that overlaps, or a shorter --window"
+        )
+    if plan.kept == plan.total:
+        return None
+    return f"ran {plan.kept} of {plan.total} {window} windows: " + "; ".join(why)
+
+
 def backtest(
     prices: Annotated[Path, typer.Option("--prices", help="CSV: time + close columns")],
-    range_pct: Annotated[float, typer.Option("--range-pct", help="0 = v2 full range")],
+    range_pct: Annotated[
+        float, typer.Option("--range-pct", help="LP range +- %, 0 = v2 full range (0 to <100)")
+    ],
     strategy: Annotated[list[str], typer.Option("--strategy", help="name; repeatable")],
     funding: Annotated[Path | None, typer.Option("--funding", help="funding CSV")] = None,
     pool_data: Annotated[
@@ -63,56 +150,42 @@ def backtest(
     param: Annotated[
         list[str] | None, typer.Option("--param", help="k=v or name.k=v; repeatable")
     ] = None,
-    fee_bps: Annotated[float, typer.Option("--fee-bps", help="cost per trade")] = 5.0,
+    fee_bps: Annotated[
+        float, typer.Option("--fee-bps", help="cost per trade, bps (0 to 1000)")
+    ] = 5.0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="frontier PNG")] = None,
     dvol: Annotated[
         Path | None, typer.Option("--dvol", help="Deribit DVOL CSV: prices options")
     ] = None,
     option_skew: Annotated[
-        float, typer.Option("--option-skew", help="vol per unit |ln K/F|")
+        float, typer.Option("--option-skew", help="vol per unit |ln K/F| (0 to 10)")
     ] = 0.3,
     option_spread: Annotated[
-        float, typer.Option("--option-half-spread", help="fraction of the option mid")
+        float, typer.Option("--option-half-spread", help="fraction of the option mid (0 to <1)")
     ] = 0.03,
-    strike_step: Annotated[float, typer.Option("--strike-step", help="USD")] = 50.0,
+    strike_step: Annotated[float, typer.Option("--strike-step", help="USD, above 0")] = 50.0,
 ) -> None:
     """Hedge a fresh LP position per window with each strategy; compare risk and cost."""
-    try:
-        window_s = parse_duration(window)
-        if not isinstance(window_s, float) or window_s <= 0:
-            raise typer.BadParameter(f"--window {window!r}: use e.g. 7d or 24h")
-        pricing = None
-        if dvol is not None:
-            by_asset = load_dvol(dvol)
-            if "ETH" not in by_asset:
-                raise InputError(f"--dvol {dvol}: no ETH rows (it has {sorted(by_asset)})")
-            pricing = OptionPricing(
-                by_asset["ETH"],
-                skew=option_skew,
-                half_spread=option_spread,
-                strike_step=strike_step,
-            )
-        cfg = BacktestConfig(
-            range_pct=range_pct,
-            window_ms=int(window_s * 1000),
-            fee_bps=fee_bps,
-            options=pricing,
+    results, note = guarded(
+        lambda: _compare(
+            prices,
+            range_pct,
+            strategy,
+            funding,
+            pool_data,
+            window,
+            param or [],
+            fee_bps,
+            plot,
+            dvol,
+            option_skew,
+            option_spread,
+            strike_step,
         )
-        inputs = Inputs(
-            series=[load_prices(prices)],
-            funding=load_funding(funding) if funding else None,
-            pool=load_pool(pool_data) if pool_data else None,
-        )
-        results = compare(strategy, param or [], cfg, inputs)
-        if plot is not None:
-            from bot.backtest.plot import frontier_plot
-
-            points = [p for name in dict.fromkeys(strategy) for p in sweep(name, cfg, inputs)]
-            frontier_plot(points, results, plot, f"{prices.name}, range +-{range_pct} %")
-    except (LphedgeError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    )
+    if note is not None:
+        err_console.print(note, highlight=False, soft_wrap=True)
     if as_json:
         if len(results) == 1:
             payload: object = next(iter(results.values())).to_json()
@@ -121,6 +194,58 @@ def backtest(
         typer.echo(json.dumps(payload, indent=2))
     else:
         render(results, Console())
+
+
+def _compare(
+    prices: Path,
+    range_pct: float,
+    strategy: list[str],
+    funding: Path | None,
+    pool_data: Path | None,
+    window: str,
+    param: list[str],
+    fee_bps: float,
+    plot: Path | None,
+    dvol: Path | None,
+    option_skew: float,
+    option_spread: float,
+    strike_step: float,
+) -> tuple[dict[str, Summary], str | None]:
+    """Validate every flag before reading anything, then run; returns the summaries and the
+    note on windows left out."""
+    _check_flags(range_pct, fee_bps, option_skew, option_spread, strike_step)
+    window_s = _window_seconds(window)
+    for name in dict.fromkeys(strategy):
+        strategy_class(name, "--strategy")
+    pricing = None
+    if dvol is not None:
+        by_asset = _read("--dvol", load_dvol, dvol)
+        if "ETH" not in by_asset:
+            raise InputError(f"--dvol {dvol}: no ETH rows (it has {sorted(by_asset)})")
+        pricing = OptionPricing(
+            by_asset["ETH"], skew=option_skew, half_spread=option_spread, strike_step=strike_step
+        )
+    cfg = BacktestConfig(
+        range_pct=range_pct, window_ms=int(window_s * 1000), fee_bps=fee_bps, options=pricing
+    )
+    inputs = Inputs(
+        series=[_read("--prices", load_prices, prices)],
+        funding=_read("--funding", load_funding, funding) if funding else None,
+        pool=_read("--pool-data", load_pool, pool_data) if pool_data else None,
+    )
+    if plot is not None and not plot.parent.is_dir():
+        raise InputError(f"--plot {plot}: folder {plot.parent} does not exist")
+    note = windows_note(plan_windows(inputs, cfg), window, cfg.window_ms)
+    results = compare(strategy, param, cfg, inputs)
+    if plot is not None:
+        from bot.backtest.plot import frontier_plot
+
+        points = [p for name in dict.fromkeys(strategy) for p in sweep(name, cfg, inputs)]
+        try:
+            frontier_plot(points, results, plot, f"{prices.name}, range +-{range_pct} %")
+        except OSError as err:
+            raise InputError(f"--plot {plot}: {err.strerror or err}") from None
+    return results, note
 
 
 def register(app: typer.Typer) -> None:

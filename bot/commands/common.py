@@ -41,16 +41,32 @@ _EXIT_CODES: tuple[tuple[type[LphedgeError], int], ...] = (
     (Rejected, 5),
 )
 
+VerboseOption = typer.Option(
+    False, "--verbose", "-v", help="Debug lines, libraries' too (alembic, web3, ccxt)."
+)
 ConfigOption = typer.Option(
     None, "--config", "-c", help="TOML config file (default: config/lphedge.toml if present)."
 )
 
 
+EXIT_UNAVAILABLE = 3
+EXIT_NEEDS_OPERATOR = 4
+
+
+def exit_code(err: LphedgeError) -> int:
+    return next((c for kind, c in _EXIT_CODES if isinstance(err, kind)), 1)
+
+
+def say_error(text: str, label: str = "error") -> None:
+    """One line on stderr, secrets removed, never wrapped (a line a script can grep)."""
+    line = f"[red]{label}:[/red] {secrets.redact(text)}"
+    err_console.print(line, highlight=False, soft_wrap=True)
+
+
 def fail(err: LphedgeError) -> NoReturn:
     """Print a one-line error (secrets removed) and exit with the code for its kind."""
-    code = next((c for kind, c in _EXIT_CODES if isinstance(err, kind)), 1)
-    err_console.print(f"[red]error:[/red] {secrets.redact(str(err))}", highlight=False)
-    raise typer.Exit(code)
+    say_error(str(err))
+    raise typer.Exit(exit_code(err))
 
 
 def settings_from(config: Path | None, overrides: Mapping[str, Any] | None = None) -> Settings:

@@ -8,15 +8,20 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.commands.common import run_async
-from bot.demo import DemoOptions, run_demo, uses_options
+from bot.commands.common import guarded, run_async
+from bot.demo import RANGE_PCT, DemoOptions, load_path, run_demo, uses_options
 
 
 def demo(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the ledger and the report."),
-    start: str = typer.Option("2024-03-11", help="First day of the ETH price path (UTC)."),
-    hours: int = typer.Option(240, min=2, help="Hourly bars to replay."),
-    range_pct: float = typer.Option(10.0, help="LP range, +- percent around the start price."),
+    start: str = typer.Option(
+        "2024-03-11", help="First day of the ETH price path, YYYY-MM-DD (UTC)."
+    ),
+    hours: int = typer.Option(240, help="Hourly bars to replay (at least 2)."),
+    range_pct: float = typer.Option(
+        10.0,
+        help=f"LP range, +- percent around the start price ({RANGE_PCT[0]:g} to {RANGE_PCT[1]:g}).",
+    ),
     strategy: str = typer.Option(
         "delta_band", help="Strategy name; options_overlay also trades options."
     ),
@@ -28,16 +33,17 @@ def demo(
 ) -> None:
     """Run the bot end to end offline on a real ETH price path, then report."""
     console = Console()
-    if option_premium not in ("inverse", "usd"):
-        raise typer.BadParameter("use inverse or usd", param_hint="--option-premium")
-    opts = DemoOptions(
-        start=start,
-        hours=hours,
-        range_pct=range_pct,
-        strategy=strategy,
-        out=out,
-        option_premium=option_premium,
+    opts = guarded(
+        lambda: DemoOptions(
+            start=start,
+            hours=hours,
+            range_pct=range_pct,
+            strategy=strategy,
+            out=out,
+            option_premium=option_premium,
+        )
     )
+    path = guarded(lambda: load_path(opts))
     options = (
         f", {option_premium} ETH options at Black-76 on Deribit DVOL"
         if uses_options(strategy)
@@ -63,7 +69,7 @@ def demo(
             if "hedge" in note:
                 bar.console.print(f"  tick {done:>4}: {note}")
 
-        summary = run_async(run_demo(opts, progress))
+        summary = run_async(run_demo(opts, progress, path))
     console.print(
         f"{summary['ticks']} ticks, {summary['orders']} hedge orders in {summary['seconds']} s;"
         f" ledger: {summary['ledger']}"

@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
 from bot import report as review
 from bot.commands.common import ConfigOption, err_console, guarded, print_json, settings_from
+from bot.commands.report_text import print_report
 from bot.errors import InputError
-from bot.report.option_tables import latest_greeks_table
-from bot.report.tables import Table, rounded
-
-TERMINAL_ROWS = 20
-"""The terminal shows the newest rows of long tables; --csv / --json / --html have all."""
-
-TERMINAL_TABLES = ("days", "decisions", "orders", "fills", "halts")
-OPTION_TERMINAL_TABLES = ("options", "options_open")
-"""Shown after the options summary when the ledger has options (the greeks: --csv/--html)."""
 
 
 def parse_time(text: str, flag: str) -> int:
     """ISO date/time (UTC unless an offset is given) or epoch milliseconds -> epoch ms."""
     value = text.strip()
     if value.lstrip("-").isdigit():
-        return int(value)
+        ms = int(value)
+        if not 0 <= ms < 10**15:
+            raise InputError(f"{flag} {text!r}: epoch milliseconds must be in [0, 10**15)")
+        return ms
     try:
         dt = datetime.fromisoformat(value)
     except ValueError:
@@ -39,105 +32,6 @@ def parse_time(text: str, flag: str) -> int:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
-
-
-TERMINAL_COLUMNS = {
-    "decisions": ("time", "asset", "symbol", "current", "target_base", "reason"),
-    "days": ("day", "lp_fees", "lp_il", "lp_hold", "hedge_pnl", "funding", "trading_fees", "net"),
-    "fills": (
-        "time",
-        "symbol",
-        "side",
-        "qty_base",
-        "price",
-        "decision_price",
-        "fee_usd",
-        "slippage_usd",
-    ),
-    "options": (
-        "time",
-        "kind",
-        "symbol",
-        "side",
-        "contracts",
-        "price",
-        "currency",
-        "premium",
-        "usd",
-    ),
-    "orders": (
-        "time",
-        "client_id",
-        "symbol",
-        "side",
-        "amount_base",
-        "decision_price",
-        "status",
-        "filled",
-        "average_price",
-    ),
-}
-"""Narrower tables for the terminal; the other outputs keep every column."""
-
-
-def _acting(t: Table) -> Table:
-    """Only the decisions that asked for a trade (the terminal's view; the rest hold)."""
-    act = t.columns.index("act")
-    rows = tuple(r for r in t.rows if r[act] is True)
-    return Table(t.name, f"{t.title} that acted ({len(rows)} of {len(t.rows)})", t.columns, rows)
-
-
-def _rich(t: Table, rows: int = TERMINAL_ROWS, with_options: bool = False) -> RichTable:
-    shown = t.rows[-rows:]
-    title = t.title if len(t.rows) <= rows else f"{t.title}, newest {rows} of {len(t.rows)}"
-    cols = TERMINAL_COLUMNS.get(t.name, t.columns)
-    if with_options and t.name == "days":
-        cols = (*cols[:-1], "options_pnl", cols[-1])
-    index = [t.columns.index(c) for c in cols]
-    out = RichTable(title=title)
-    for i, col in zip(index, cols, strict=True):
-        numeric = any(isinstance(r[i], Decimal | int) and not isinstance(r[i], bool) for r in shown)
-        out.add_column(
-            col,
-            justify="right" if numeric else "left",
-            no_wrap=col in ("time", "reason"),
-            overflow="ellipsis",
-            max_width=60,
-        )
-    for row in shown:
-        out.add_row(*(rounded(row[i], col) for i, col in zip(index, cols, strict=True)))
-    return out
-
-
-def _usd_rows(t: Table, bold: tuple[str, ...]) -> RichTable:
-    """An (item, key, usd) table as two columns, amounts in USD with 2 decimals."""
-    out = RichTable(title=t.title)
-    out.add_column("component")
-    out.add_column("USD", justify="right")
-    for label, key, value in t.rows:
-        style = "bold" if key in bold else None
-        out.add_row(str(label), f"{value:,.2f}", style=style)
-    return out
-
-
-def print_report(rep: review.Report, console: Console) -> None:
-    console.print(_usd_rows(rep.table("total"), ("net", "lp_pnl", "hedge_pnl", "options_pnl")))
-    with_options = rep.attribution.options is not None
-    for name in TERMINAL_TABLES:
-        t = rep.table(name)
-        if name == "decisions":
-            t = _acting(t)
-        if t.rows:
-            console.print(_rich(t, with_options=with_options))
-    options = rep.attribution.options
-    if options is not None:
-        console.print(_usd_rows(rep.table("options_summary"), ("pnl_usd", "value_end_usd")))
-        tables = [*(rep.table(n) for n in OPTION_TERMINAL_TABLES), latest_greeks_table(options)]
-        for t in tables:
-            if t.rows:
-                console.print(_rich(t))
-    for w in rep.attribution.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
 
 
 def _ledger_url(db: str | None, config: Path | None) -> str:
@@ -201,3 +95,6 @@ def report(
 
 def register(app: typer.Typer) -> None:
     app.command()(report)
+
+
+__all__ = ["parse_time", "print_report", "register", "report"]

@@ -11,59 +11,90 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from bot import wiring
-from bot.commands.common import ConfigOption, run_async, settings_from
+from bot.commands.common import (
+    EXIT_NEEDS_OPERATOR,
+    EXIT_PARTIAL,
+    EXIT_UNAVAILABLE,
+    ConfigOption,
+    VerboseOption,
+    exit_code,
+    run_async,
+    say_error,
+    settings_from,
+)
+from bot.commands.tick_view import print_decision
 from bot.config import Settings
 from bot.engine import TickResult
+from bot.errors import ConfigError
 from bot.logs import setup_logging
+from bot.narrator import Narrator
 
 log = logging.getLogger("lphedge.run")
 
 
 def print_tick(result: TickResult, console: Console) -> None:
-    """Targets with their reasons, the orders they lead to, and any halt."""
+    """Targets with their reasons, the orders they lead to, and any halt (fitted to the
+    console's width: `bot.commands.tick_view`)."""
+    print_decision(result, console)
+
+
+def tick_outcome(result: TickResult) -> tuple[int, str | None]:
+    """The exit code of a one-tick command and the line that says why it is not 0: a failed
+    tick exits with its error's code, a venue that could not be read 3, a halt 4, a tick
+    that read only some positions 1."""
+    if result.failure is not None:
+        return exit_code(result.failure), f"tick failed: {result.error}"
     if result.error:
-        console.print(f"[red]tick failed:[/red] {result.error}")
-        return
-    t = Table(title=f"Decision at block {result.block}")
-    for col in ("asset", "LP delta", "target hedge", "act", "reason"):
-        t.add_column(col)
-    book = result.book
-    for target in result.targets:
-        lp = book.delta(target.asset) if book else 0
-        t.add_row(
-            target.asset,
-            f"{lp:.6f}",
-            f"{target.target_base:.6f}",
-            "yes" if target.act else "no",
-            target.reason,
-        )
-    console.print(t)
-    if result.intents:
-        o = Table(title="Order intents")
-        for col in ("client id", "symbol", "side", "contracts", "base", "reduce-only"):
-            o.add_column(col)
-        for i in result.intents:
-            o.add_row(
-                i.client_id,
-                i.symbol,
-                i.side.value,
-                str(i.amount),
-                str(i.amount_base),
-                "yes" if i.reduce_only else "no",
-            )
-        console.print(o)
-    if result.verdict and result.verdict.halt:
-        console.print(f"[yellow]halted:[/yellow] {result.verdict.halt}")
-    for note in result.verdict.notes if result.verdict else ():
-        console.print(f"[yellow]risk:[/yellow] {note}")
+        return 1, f"tick failed: {result.error}"
+    if result.verdict is not None and result.verdict.halt:
+        code = EXIT_UNAVAILABLE if result.unavailable else EXIT_NEEDS_OPERATOR
+        return code, f"halted: {result.verdict.halt}"
+    if result.item_errors:
+        n = len(result.item_errors)
+        return EXIT_PARTIAL, f"{n} position(s) not read: " + "; ".join(result.item_errors)
+    return 0, None
 
 
-async def _run(settings: Settings, once: bool) -> None:
+def report_tick(result: TickResult) -> None:
+    """Print the decision (stdout) and, when the tick was not clean, one line on stderr;
+    exits with the tick's code."""
+    if result.error is None:
+        print_tick(result, Console())
+    code, line = tick_outcome(result)
+    if line is not None:
+        label, _, text = line.partition(": ")
+        say_error(text, label)
+    if code:
+        raise typer.Exit(code)
+
+
+def _narrate(settings: Settings, rt: Any) -> None:
+    """Say on the terminal (the log) when the bot halts or fails, what is unhedged, and when
+    it hedges again; reminders every `ops.notice_every_s` while it stays that way."""
+    narrator = Narrator(repeat_s=settings.ops.notice_every_s)
+    clock = rt.engine.p.clock
+
+    async def observe(result: TickResult) -> None:
+        for alert in result.alerts:  # drift, trades by hand, a chain outage halt...
+            log.warning("%s", alert)
+        if isinstance(result.failure, ConfigError):
+            return  # the run stops on it, and its exit line says it
+        for notice in narrator.observe(result, clock.now_ms()):
+            (log.warning if notice.bad else log.info)("%s", notice.text)
+
+    rt.engine.p.observers.append(observe)
+
+
+async def _run(settings: Settings, once: bool) -> TickResult | None:
     rt = wiring.runtime(settings)
     monitor = wiring.monitor(settings, rt)
+    checkpoints = None
+    if not once or settings.ledger.checkpoint_key is not None:  # one tick: no warning line
+        checkpoints = wiring.checkpointer(settings, rt, monitor)
+    if not once:
+        _narrate(settings, rt)
     lock_key = f"{settings.venue.exchange}:{settings.account}:{settings.mode}"
     try:
         with rt.ledger.writer_lock(lock_key):
@@ -74,15 +105,26 @@ async def _run(settings: Settings, once: bool) -> None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(sig, rt.engine.stop)
+            if not once:
+                log.info(
+                    "running: %s on %s, strategy %s; stop with Ctrl-C",
+                    settings.mode,
+                    rt.venue.name,
+                    settings.strategy.path or settings.strategy.name,
+                )
             await rt.engine.run(
                 rt.block_number,
                 poll_seconds=settings.chain.poll_seconds,
                 max_tick_seconds=settings.chain.max_tick_seconds,
                 once=once,
             )
-            if once and rt.engine.last_tick:
-                print_tick(rt.engine.last_tick, Console())
+            last = rt.engine.last_tick
+            if not once and last is not None and isinstance(last.failure, ConfigError):
+                raise last.failure
+            return last
     finally:
+        if checkpoints is not None:
+            await checkpoints.close()
         if monitor is not None:
             await monitor.close()
         await rt.close()
@@ -90,14 +132,19 @@ async def _run(settings: Settings, once: bool) -> None:
 
 def run(
     config: Path | None = ConfigOption,
-    once: bool = typer.Option(False, "--once", help="Run one tick and exit."),
+    once: bool = typer.Option(
+        False, "--once", help="Run one tick and exit (its code says how it went)."
+    ),
     confirm_live: bool = typer.Option(False, "--confirm-live", help="Allow live trading."),
+    verbose: bool = VerboseOption,
 ) -> None:
     """Run the bot: a tick on every new block and at least every max_tick_seconds."""
     overrides: dict[str, Any] = {"confirm_live": True} if confirm_live else {}
     settings = settings_from(config, overrides)
-    setup_logging(settings.ops.log_level, settings.ops.log_json)
-    run_async(_run(settings, once))
+    setup_logging(settings.ops.log_level, settings.ops.log_json, verbose=verbose)
+    last = run_async(_run(settings, once))
+    if once and last is not None:
+        report_tick(last)
 
 
 async def _plan(settings: Settings) -> TickResult:
@@ -108,10 +155,11 @@ async def _plan(settings: Settings) -> TickResult:
         await rt.close()
 
 
-def plan(config: Path | None = ConfigOption) -> None:
+def plan(config: Path | None = ConfigOption, verbose: bool = VerboseOption) -> None:
     """Run one tick without placing orders: what the bot would do now, and why."""
     settings = settings_from(config)
-    print_tick(run_async(_plan(settings)), Console())
+    setup_logging("WARNING", settings.ops.log_json, verbose=verbose)
+    report_tick(run_async(_plan(settings)))
 
 
 def register(app: typer.Typer) -> None:

@@ -53,7 +53,10 @@ class RunStarted:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PositionRow:
-    """One LP position as the report needs it (human units, quote = `quote`)."""
+    """One LP position as the report needs it (human units, quote = `quote`).
+
+    `price_lower` / `price_upper`: the v3 range in quote per base (None for v2, and in
+    ledgers written before the range was recorded)."""
 
     position_id: str
     pool: str
@@ -68,6 +71,8 @@ class PositionRow:
     value: Decimal
     delta: Decimal
     gamma: float
+    price_lower: Decimal | None = None
+    price_upper: Decimal | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -121,6 +121,19 @@ BINANCE_ETHUSDT = Instrument(
 """Binance USDⓈ-M ETHUSDT perp filters (step 0.001 ETH, tick 0.01, min notional 20 USDT) and
 VIP0 fees: the market offline runs (demo, backtest, tests) trade against."""
 
+BINANCE_BTCUSDT = Instrument(
+    venue="binanceusdm",
+    symbol="BTC/USDT:USDT",
+    asset="BTC",
+    amount_step=Decimal("0.001"),
+    price_step=Decimal("0.1"),
+    min_amount=Decimal("0.001"),
+    min_cost=Decimal(100),
+    taker_fee=Decimal("0.0005"),
+    maker_fee=Decimal("0.0002"),
+)
+"""Binance USDⓈ-M BTCUSDT perp filters (step 0.001 BTC, tick 0.1, min notional 100 USDT)."""
+
 
 @dataclass(frozen=True, slots=True)
 class BookLevel:

@@ -116,7 +116,8 @@ def _liquidation_halt(inputs: RiskInputs, limits: RiskLimits) -> str | None:
         if distance < Decimal(str(limits.min_liquidation_distance_pct)):
             return (
                 f"margin: {h.symbol} is {distance:.1f}% from liquidation at "
-                f"{h.liquidation_price} (min {limits.min_liquidation_distance_pct:g}%): add margin"
+                f"{h.liquidation_price:.2f} (min {limits.min_liquidation_distance_pct:g}%): "
+                "add margin"
             )
     return None
 

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, desc, insert, select, text
+from sqlalchemy import Engine, desc, insert, inspect, select, text
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.domain.orders import LedgerEvent
-from bot.errors import InputError
+from bot.errors import InputError, LedgerUnavailable
 from bot.ledger import migrate
+from bot.ledger.anchors import Link, ledger_facts, links_from
+from bot.ledger.checkpoints import LedgerFacts
 from bot.ledger.db import WRITE_OPTION, LedgerUrl, create_ledger_engine, parse_url
+from bot.ledger.guards import missing_triggers
 from bot.ledger.hashing import GENESIS_HASH, canonical_dumps, event_hash, to_json_value
 from bot.ledger.kinds import EventHead, payload_of, typed_row
 from bot.ledger.locks import postgres_writer_lock, sqlite_writer_lock
@@ -63,6 +66,7 @@ class Ledger:
         self._where = where
         self._engine = engine
         self._append_lock = threading.Lock()
+        self._listeners: list[Callable[[int, str], None]] = []
 
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> Ledger:
@@ -72,17 +76,33 @@ class Ledger:
         `create=False` a missing SQLite file is an InputError instead of a new ledger.
         """
         where = parse_url(url)
-        if not create and where.sqlite_path and not where.sqlite_path.exists():
-            raise InputError(f"ledger file {where.sqlite_path} does not exist; check --db")
+        if not create and where.sqlite_path and not where.sqlite_path.is_file():
+            raise InputError(
+                f"no ledger at {where.sqlite_path}: check --db or ledger.url "
+                "(a bot creates its ledger on its first run)"
+            )
         if where.sqlite_path:
             where.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         ledger = cls(where, create_ledger_engine(where))
         try:
+            if not create and not ledger._has_events_table():
+                raise InputError(
+                    f"no ledger in {ledger.describe()}: check --db or ledger.url "
+                    "(a bot creates its ledger on its first run)"
+                )
             ledger._migrate()
+        except OperationalError as err:
+            ledger.close()
+            raise LedgerUnavailable(f"ledger {ledger.describe()}: {_first_line(err)}") from None
         except BaseException:
             ledger.close()
             raise
         return ledger
+
+    def on_append(self, listener: Callable[[int, str], None]) -> None:
+        """Call `listener(seq, hash)` after each append of this object commits: how a
+        checkpoint writer knows which events it wrote itself."""
+        self._listeners.append(listener)
 
     @property
     def dialect(self) -> str:
@@ -111,6 +131,18 @@ class Ledger:
                 if self.dialect == "postgresql":
                     conn.exec_driver_sql("LOCK TABLE ledger_events IN SHARE ROW EXCLUSIVE MODE")
                 yield conn
+
+    def _has_events_table(self) -> bool:
+        with self._engine.connect() as conn:
+            return bool(inspect(conn).has_table("ledger_events"))
+
+    def describe(self) -> str:
+        """Where the ledger is, without credentials: a file path or host/database."""
+        w = self._where
+        if w.sqlite_path:
+            return str(w.sqlite_path)
+        url = self._engine.url
+        return f"database {url.database!r} on {url.host}:{url.port or 5432}"
 
     def _migrate(self) -> None:
         with self._engine.connect() as conn:
@@ -142,12 +174,15 @@ class Ledger:
         with self._append_lock:
             try:
                 with self._write() as conn:
-                    return self._insert(conn, kind, body, text, ts_ms, run_id, typed)
+                    seq, digest = self._insert(conn, kind, body, text, ts_ms, run_id, typed)
             except IntegrityError as exc:
                 raise InputError(
                     f"ledger {kind}: refused, a row with the same unique key is already "
                     f"recorded ({redact(str(exc.orig))})"
                 ) from None
+            for listener in self._listeners:
+                listener(seq, digest)
+        return seq
 
     def _insert(
         self,
@@ -158,7 +193,7 @@ class Ledger:
         ts_ms: int,
         run_id: str | None,
         typed: tuple[type[Base], dict[str, Any]] | None,
-    ) -> int:
+    ) -> tuple[int, str]:
         tip = conn.execute(
             select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(desc(_EVENTS.c.seq)).limit(1)
         ).first()
@@ -186,7 +221,7 @@ class Ledger:
         if typed is not None:
             model, values = typed
             conn.execute(insert(model).values(event_seq=seq, **values))
-        return seq
+        return seq, digest
 
     def events(
         self,
@@ -225,6 +260,21 @@ class Ledger:
         with self._engine.connect() as conn:
             return verify_chain(conn)
 
+    def missing_triggers(self) -> list[str]:
+        """Append-only guard triggers that were dropped, disabled or emptied."""
+        with self._engine.connect() as conn:
+            return missing_triggers(conn)
+
+    def facts(self, seqs: Sequence[int] = ()) -> LedgerFacts:
+        """Identity, tip, count and the hashes at `seqs`: what checkpoints are held against."""
+        with self._engine.connect() as conn:
+            return ledger_facts(conn, seqs)
+
+    def links_from(self, seq: int) -> list[Link]:
+        """Seq, hash and prev_hash of every event from `seq` on."""
+        with self._engine.connect() as conn:
+            return links_from(conn, seq)
+
     def writer_lock(self, account_key: str) -> AbstractContextManager[None]:
         """Hold the one-writer lock for `account_key`; raises NeedsOperator if taken."""
         if self._where.sqlite_path is not None:
@@ -235,3 +285,11 @@ class Ledger:
 def payload_json(event: LedgerEvent) -> str:
     """The event's payload as canonical JSON text (for printing)."""
     return json.dumps(event.payload, sort_keys=True, separators=(",", ":"))
+
+
+def _first_line(err: OperationalError) -> str:
+    """The driver's own reason (refused, no such role, timeout), without SQLAlchemy's SQL
+    echo and help link; redacted, since a DSN can carry a password."""
+    text = str(err.orig) if err.orig is not None else str(err)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return redact(lines[0] if lines else type(err).__name__)

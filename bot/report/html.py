@@ -1,7 +1,9 @@
 """The report as ONE self-contained HTML file: inline CSS, inline SVG charts, no scripts.
 
 Nothing is fetched when it opens (no CDN, fonts or images), so it can be mailed or
-archived as it is.
+archived as it is. Sections: totals, capital and return (`html_performance`), charts
+(first the price with each LP range: `html_ranges`), options, tables (the decisions
+collapsed to the ticks that acted: `html_activity`).
 """
 
 from __future__ import annotations
@@ -10,16 +12,22 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from html import escape
 
-from bot.domain.orders import Side
+from bot.report import html_performance
+from bot.report.activity import activity
 from bot.report.attribution import Attribution, Components
-from bot.report.charts import Marker, Series, line_chart
+from bot.report.charts import Series, line_chart
+from bot.report.html_activity import decisions_html
+from bot.report.html_common import PALETTE
+from bot.report.html_common import usd as _usd
+from bot.report.html_ranges import price_chart, ranges_table
 from bot.report.load import ReportData
 from bot.report.option_tables import OPTION_TABLES, greeks_sources
+from bot.report.performance import performance
+from bot.report.ranges import position_ranges, range_spans
 from bot.report.tables import Table, component, iso, rounded, total_rows
 from bot.report.values import GreeksPoint, OptionsReport
 
 Points = tuple[tuple[float, float], ...]
-PALETTE = ("#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#4b5563")
 MAX_ROWS = 500
 """Longer tables are cut in the HTML (the CSV and JSON keep every row)."""
 
@@ -40,6 +48,11 @@ tr.sum td{font-weight:600;background:#f9fafb}
 .chart figcaption{font-weight:600;margin-bottom:4px}.chart svg{width:100%;height:auto}
 svg text{font-size:11px;fill:#374151}svg .grid{stroke:#eef0f3}svg .zero{stroke:#9ca3af}
 svg .buy{fill:#16a34a}svg .sell{fill:#dc2626}
+svg .axis-label{font-size:12px;font-weight:600;fill:#111827}svg .x-date{fill:#6b7280}
+svg .range-band.in{fill:#16a34a;fill-opacity:.16}svg .range-band.out{fill:#dc2626;fill-opacity:.18}
+svg .out-shade{fill:#dc2626;fill-opacity:.07}
+.card .k+.k{margin-top:2px}.defs{max-width:1100px}
+tr.quiet td{color:#6b7280;font-style:italic;background:#f9fafb}tr.halt td{background:#fef2f2}
 .warn{color:#92400e;background:#fffbeb;border:1px solid #fde68a;padding:8px;border-radius:6px}
 .wrap{overflow-x:auto}
 """
@@ -61,16 +74,8 @@ OPTION_CARDS: tuple[tuple[str, str], ...] = (
     ("options_theta_paid", "Theta paid (memo)"),
 )
 
-COSTS = frozenset({"trading_fees", "slippage", "options_fees", "options_theta_paid"})
 SUMMARY_COSTS = frozenset({"premiums_paid_usd", "fees_usd", "theta_paid_usd"})
 """Options summary items where a positive number is a cost."""
-"""Components where a positive number is a cost (shown red)."""
-
-
-def _usd(value: Decimal, key: str = "") -> str:
-    good = -value if key in COSTS else value
-    cls = "pos" if good > 0 else "neg" if good < 0 else ""
-    return f'<span class="{cls}">{value:,.2f}</span>'
 
 
 def _cards(total: Components, with_options: bool) -> str:
@@ -140,40 +145,28 @@ def _pnl_chart(a: Attribution) -> str:
         )
         for i, (key, label, dashed) in enumerate(parts)
     ]
-    return line_chart("Cumulative PnL attribution (USD)", series, zero=True)
+    return line_chart(
+        "Cumulative PnL attribution", series, y_label="USD", zero=True, chart_id="attribution"
+    )
 
 
 def _asset_charts(a: Attribution, asset: str) -> list[str]:
     pts = [p for p in a.deltas if p.asset == asset]
     lp = tuple((float(p.ts_ms), float(p.lp_delta)) for p in pts)
     hedge = tuple((float(p.ts_ms), float(-p.hedge)) for p in pts)
-    price = tuple((float(p.ts_ms), float(p.price_usd)) for p in pts if p.price_usd)
     ratio = tuple((float(p.ts_ms), float(p.hedge_ratio)) for p in pts if p.hedge_ratio is not None)
-    marks = [
-        Marker(
-            float(f.ts_ms),
-            float(f.price),
-            f.side is Side.BUY,
-            f"{f.side.value} {f.qty_base} {f.symbol} @ {f.price}",
-        )
-        for f in a.fills
-        if f.asset == asset
-    ]
     return [
         line_chart(
-            f"{asset}: LP delta vs hedge (base units; hedge shown as -hedge)",
+            f"{asset}: LP delta vs hedge (hedge shown as -hedge)",
             [Series("LP delta", PALETTE[0], lp), Series("-hedge", PALETTE[2], hedge, True)],
+            y_label=asset,
             zero=True,
         ),
         line_chart(
             f"{asset}: hedge ratio (-hedge / LP delta)",
             [Series("hedge ratio", PALETTE[3], ratio)],
+            y_label="ratio",
             zero=True,
-        ),
-        line_chart(
-            f"{asset}: price (USD) with fills (▲ buy, ▼ sell)",
-            [Series(f"{asset} price", PALETTE[6], price)],
-            markers=marks,
         ),
     ]
 
@@ -187,7 +180,12 @@ def _net_delta_chart(a: Attribution, assets: Sequence[str]) -> str:
         )
         for i, asset in enumerate(assets)
     ]
-    return line_chart("Net delta per asset (LP delta + hedge, base units)", series, zero=True)
+    return line_chart(
+        "Net delta per asset (LP delta + hedge)",
+        series,
+        y_label="base units of each asset",
+        zero=True,
+    )
 
 
 def _window(data: ReportData) -> str:
@@ -211,7 +209,7 @@ def _greeks_charts(o: OptionsReport, asset: str) -> list[str]:
     source = f" [greeks: {greeks_sources(pts)}]"
     return [
         line_chart(
-            f"{asset}: net delta of the book, LP + perp + options (base units){source}",
+            f"{asset}: net delta of the book, LP + perp + options{source}",
             [
                 Series("net delta", PALETTE[0], _xy(pts, lambda p: p.net_delta)),
                 Series("net at expiry", PALETTE[4], _xy(pts, lambda p: p.net_expiry_delta)),
@@ -219,15 +217,17 @@ def _greeks_charts(o: OptionsReport, asset: str) -> list[str]:
                 Series("perp", PALETTE[2], _xy(pts, lambda p: float(p.row.perp_delta)), True),
                 Series("options", PALETTE[3], _xy(pts, lambda p: p.row.options_delta), True),
             ],
+            y_label=asset,
             zero=True,
         ),
         line_chart(
-            f"{asset}: gamma, LP vs options (base per USD){source}",
+            f"{asset}: gamma, LP vs options{source}",
             [
                 Series("net gamma", PALETTE[0], _xy(pts, lambda p: p.net_gamma)),
                 Series("LP gamma", PALETTE[1], _xy(pts, lambda p: p.row.lp_gamma), True),
                 Series("options gamma", PALETTE[3], _xy(pts, lambda p: p.row.options_gamma), True),
             ],
+            y_label=f"{asset} per USD",
             zero=True,
         ),
         line_chart(
@@ -236,6 +236,7 @@ def _greeks_charts(o: OptionsReport, asset: str) -> list[str]:
                 Series("vega", PALETTE[5], _xy(pts, lambda p: p.row.options_vega)),
                 Series("theta", PALETTE[4], _xy(pts, lambda p: p.row.options_theta)),
             ],
+            y_label="USD",
             zero=True,
         ),
     ]
@@ -269,10 +270,25 @@ def _options_section(o: OptionsReport, tables: Sequence[Table]) -> list[str]:
     ]
 
 
+def _tables(data: ReportData, tables: Sequence[Table]) -> list[str]:
+    """The attribution tables; decisions collapsed to acting ticks, ranges after the days."""
+    out = []
+    for t in tables:
+        if t.name == "total" or t.name in OPTION_TABLES:
+            continue
+        out.append(decisions_html(activity(data)) if t.name == "decisions" else table_html(t))
+        if t.name == "days":
+            out.append(ranges_table(position_ranges(data)))
+    return out
+
+
 def render(data: ReportData, a: Attribution, tables: Sequence[Table]) -> str:
     """The whole page; `tables` as from `tables.all_tables` (the total is drawn apart)."""
     assets = list(dict.fromkeys(p.asset for p in a.deltas))
-    charts = [_pnl_chart(a)]
+    perf = performance(data, a)
+    spans = range_spans(data)
+    charts = [price_chart(a, asset, spans) for asset in assets]
+    charts += [*(html_performance.charts(perf, a) if perf else []), _pnl_chart(a)]
     for asset in assets:
         charts += _asset_charts(a, asset)
     charts.append(_net_delta_chart(a, assets))
@@ -289,13 +305,14 @@ def render(data: ReportData, a: Attribution, tables: Sequence[Table]) -> str:
         f"<div class='sub'>{escape(_window(data))}</div>",
         _cards(a.total, with_options),
         f"<div class='warn'><ul>{warn}</ul></div>" if warn else "",
+        html_performance.section(perf, with_options) if perf else "",
         "<h2>PnL attribution, total (USD)</h2>",
         f"<p class='sub'>{formula}; slippage is inside hedge PnL</p>",
         _total_table(a.total, with_options),
-        *(_options_section(a.options, tables) if a.options is not None else []),
         "<h2>Charts</h2>",
         *charts,
-        *(table_html(t) for t in tables if t.name != "total" and t.name not in OPTION_TABLES),
+        *(_options_section(a.options, tables) if a.options is not None else []),
+        *_tables(data, tables),
         "</body></html>",
     ]
     return "".join(parts)

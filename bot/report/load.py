@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from bot.domain import events as ev
+from bot.domain.account import AccountState
 from bot.domain.events import BookGreeks, Decision, Halt, OptionSettlement, Tick
 from bot.domain.orders import Fill, FundingPayment, LedgerEvent, OrderAck, OrderIntent
 from bot.errors import InputError
@@ -30,6 +31,7 @@ KINDS: tuple[str, ...] = (
     ev.HALT,
     ev.OPTION_SETTLEMENT,
     ev.BOOK_GREEKS,
+    ev.ACCOUNT_STATE,
 )
 
 
@@ -57,6 +59,8 @@ class ReportData:
     until_ms: int | None = None
     settlements: tuple[At[OptionSettlement], ...] = ()
     greeks: tuple[At[BookGreeks], ...] = ()
+    accounts: tuple[At[AccountState], ...] = ()
+    """The venue account as recorded at start-up: the hedge margin of the report's capital."""
 
     def in_window(self, ts_ms: int) -> bool:
         if self.since_ms is not None and ts_ms < self.since_ms:
@@ -119,6 +123,7 @@ def from_events(
         until_ms=until_ms,
         settlements=tuple(typed(ev.OPTION_SETTLEMENT, OptionSettlement)),
         greeks=tuple(typed(ev.BOOK_GREEKS, BookGreeks)),
+        accounts=tuple(typed(ev.ACCOUNT_STATE, AccountState)),
     )
 
 

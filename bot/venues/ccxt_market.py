@@ -20,6 +20,7 @@ hide every option), and an option the venue no longer lists fails per symbol too
 from __future__ import annotations
 
 import asyncio
+import difflib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -74,7 +75,10 @@ class CcxtMarketData:
         timeout_ms: int = 10_000,
         enable_rate_limit: bool = True,
         markets_ttl_ms: int = HOUR_MS,
+        symbols: Mapping[str, str] | None = None,
     ) -> None:
+        """`symbols`: asset -> perp as `venue.symbols` has them, so an unlisted one is an
+        error naming its config key."""
         if not hasattr(ccxt_async, exchange_id):
             raise ConfigError(f"market data exchange {exchange_id!r} is not a ccxt exchange id")
         self.name = exchange_id
@@ -93,6 +97,7 @@ class CcxtMarketData:
         if urls_override is not None:
             self._ex.urls["api"] = dict(urls_override)
         self._ttl_ms = markets_ttl_ms
+        self._config_symbols = dict(symbols or {})
         self._loaded_ms: int | None = None
         self._chains: dict[str, tuple[Instrument, ...]] = {}
 
@@ -114,10 +119,22 @@ class CcxtMarketData:
         markets = await self._markets()
         missing = [s for s in symbols if s not in markets]
         if missing:
-            raise ConfigError(f"{self.name}: no markets {missing}; use ccxt unified symbols")
+            raise ConfigError(self._not_listed(missing, markets))
         mode = self._ex.precisionMode
         usd = self._profile.usd_amount_inverse if self._profile else False
         return {s: any_instrument(self.name, markets[s], mode, usd) for s in symbols}
+
+    def _not_listed(self, missing: Sequence[str], markets: Mapping[str, Any]) -> str:
+        """Name the `venue.symbols` key of the first unlisted symbol, and what is listed."""
+        symbol = missing[0]
+        asset = next((a for a, s in self._config_symbols.items() if s == symbol), None)
+        if asset is None:
+            return f"{self.name}: no markets {list(missing)}; use ccxt unified symbols"
+        perps = sorted(m for m, v in markets.items() if v.get("base") == asset and v.get("swap"))
+        close = difflib.get_close_matches(symbol, list(markets), 3)
+        hint = f"; its {asset} perps: {', '.join(perps[:3])}" if perps else ""
+        hint = hint or (f"; did you mean {', '.join(close)}?" if close else "")
+        return f"venue.symbols.{asset}: {self.name} lists no market {symbol!r}{hint}"
 
     async def option_chain(self, asset: str) -> Mapping[str, Instrument]:
         """Listed options on `asset` that expire after now, by (expiry, strike, type)."""

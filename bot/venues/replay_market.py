@@ -22,7 +22,7 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path
 
 from bot.domain.market import BookLevel, Instrument, MarketSnapshot, OrderBook, Quote
-from bot.errors import InputError
+from bot.errors import InputError, VenueUnavailable
 from bot.ports import Clock
 from bot.venues.replay_options import ReplayOptions
 
@@ -41,7 +41,7 @@ class PricePoint:
     price: Decimal
 
 
-def _parse_ts(text: str) -> int:
+def parse_ts(text: str) -> int:
     if text.isdigit():
         return int(text)
     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -56,8 +56,7 @@ def load_closes(
     """Read a `timestamp,...,close` CSV (UTC) into price points sorted by time."""
     with path.open(newline="") as fh:
         rows = [
-            PricePoint(_parse_ts(r[ts_column]), Decimal(r[close_column]))
-            for r in csv.DictReader(fh)
+            PricePoint(parse_ts(r[ts_column]), Decimal(r[close_column])) for r in csv.DictReader(fh)
         ]
     rows.sort(key=lambda p: p.ts_ms)
     if not rows:
@@ -80,11 +79,18 @@ class ReplayMarketData:
         levels: int = 20,
         level_amount: Decimal = Decimal(5),
         options: ReplayOptions | None = None,
+        series_clock: Clock | None = None,
+        funding: Mapping[str, Sequence[tuple[int, Decimal]]] | None = None,
     ) -> None:
         self._series = {s: list(points) for s, points in series.items()}
         self._times = {s: [p.ts_ms for p in points] for s, points in self._series.items()}
         self._instruments = dict(instruments)
         self._clock = clock
+        # prices are looked up on the series clock (a live-paced replay runs on a timeline
+        # of its own); quotes are stamped on `clock`. The end of the data is an outage then.
+        self._series_clock = series_clock or clock
+        self._ends = series_clock is not None
+        self._funding = {s: sorted(rows) for s, rows in (funding or {}).items()}
         self.funding_rate = funding_rate
         self.half_spread_bps = half_spread_bps
         self.level_step_bps = level_step_bps
@@ -99,8 +105,24 @@ class ReplayMarketData:
         """The last recorded price at or before the clock (the first one before the series)."""
         if symbol not in self._series:
             raise InputError(f"replay market data has no series for {symbol!r}")
-        i = bisect.bisect_right(self._times[symbol], self._clock.now_ms()) - 1
+        times = self._times[symbol]
+        at = self._series_clock.now_ms()
+        if self._ends and len(times) > 1 and at > times[-1] + (times[-1] - times[-2]):
+            end = datetime.fromtimestamp(times[-1] / 1000, UTC).isoformat()
+            raise VenueUnavailable(
+                f"replay prices for {symbol} end at {end}: set venue.replay.start earlier "
+                "or venue.replay.speed lower"
+            )
+        i = bisect.bisect_right(times, at) - 1
         return self._series[symbol][max(i, 0)].price
+
+    def _funding_now(self, symbol: str) -> Decimal:
+        """The recorded funding rate in force on the series clock (the constant without)."""
+        rows = self._funding.get(symbol)
+        if not rows:
+            return self.funding_rate
+        i = bisect.bisect_right(rows, (self._series_clock.now_ms(), Decimal("Infinity")))
+        return rows[max(i - 1, 0)][1]
 
     def _is_option(self, symbol: str) -> bool:
         return self.options is not None and self.options.owns(symbol)
@@ -141,7 +163,7 @@ class ReplayMarketData:
             index=mark,
             bid=book.bids[0].price,
             ask=book.asks[0].price,
-            funding_rate=self.funding_rate,
+            funding_rate=self._funding_now(symbol),
             next_funding_ms=next_funding_ms(now),
         )
 
@@ -156,7 +178,7 @@ class ReplayMarketData:
             for asset in {i.asset for i in instruments.values()}:
                 if asset in self._perp_of:
                     prices[asset] = self.underlying(asset)
-                    vol = self.options.volatility(asset, now)
+                    vol = self.options.volatility(asset, self._series_clock.now_ms())
                     if vol is not None:
                         vols[asset] = vol
             quotes.update(self.options.quotes(options, now, self.underlying))

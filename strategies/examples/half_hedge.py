@@ -18,6 +18,7 @@ from strategies.base import (
     Seconds,
     StrategyContext,
     StrategyParams,
+    amount_text,
     decide_each,
     hold,
     rebalanced,
@@ -46,7 +47,7 @@ class HalfHedge:
         if last is not None and now_ms - last < self.params.interval * 1000:
             return hold(view, "hold: not yet time"), view.state
         wanted = -view.lp_delta * to_decimal(self.params.ratio, 6)
-        reason = f"hedge {self.params.ratio:.0%} of delta {view.lp_delta}"
+        reason = f"hedge {self.params.ratio:.0%} of delta {amount_text(view.lp_delta)}"
         return HedgeTarget(view.asset, view.symbol, wanted, reason), rebalanced(
             view, now_ms, wanted
         )

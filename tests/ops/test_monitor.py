@@ -15,9 +15,12 @@ from bot.hedge.risk import Verdict
 from bot.monitor import Monitor
 
 
-def tick(halt: str | None = None, error: str | None = None) -> TickResult:
+def tick(
+    halt: str | None = None, error: str | None = None, hedge: str | None = "-10"
+) -> TickResult:
     book = ExposureBook(7, 0, {"ETH": AssetExposure("ETH", Decimal("12.5"), -0.01, Decimal(1), 1)})
-    return TickResult(7, book, (), (), Verdict((), halt=halt), (), error=error)
+    hedges = None if hedge is None else {"ETH": Decimal(hedge)}
+    return TickResult(7, book, (), (), Verdict((), halt=halt), (), error=error, hedges=hedges)
 
 
 async def test_metrics_and_healthz_follow_the_ticks() -> None:
@@ -42,7 +45,7 @@ async def test_metrics_and_healthz_follow_the_ticks() -> None:
         await mon.close()
 
 
-async def test_halts_and_errors_are_posted_to_the_webhook() -> None:
+async def test_halts_and_errors_are_posted_when_they_start_and_then_at_a_bounded_rate() -> None:
     got: list[dict[str, str]] = []
 
     async def hook(request: web.Request) -> web.Response:
@@ -56,15 +59,27 @@ async def test_halts_and_errors_are_posted_to_the_webhook() -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
+    clock = FixedClock(0)
     mon = Monitor(
-        FixedClock(0), stale_after_s=60, webhook_url=f"http://127.0.0.1:{port}/hook/SECRET-TOKEN"
+        clock,
+        stale_after_s=60,
+        webhook_url=f"http://127.0.0.1:{port}/hook/SECRET-TOKEN",
+        notice_every_s=300,
     )
     try:
-        await mon.observe(tick(halt="stale chain data: last block is 400s old"))
-        await mon.observe(tick(error="venue unavailable"))
+        for _ in range(3):  # a halt that lasts is told once, not every tick
+            await mon.observe(tick(halt="stale chain data: last block is 400s old"))
+            clock.ms += 60_000
+        await mon.observe(tick(error="venue unavailable", hedge=None))  # a new state: told
+        clock.ms += 300_000
+        await mon.observe(tick(error="venue unavailable", hedge=None))  # reminder when due
+        await mon.observe(tick())  # hedging again
+        await mon.observe(tick())
         assert [g["text"] for g in got] == [
-            "lphedge: halted: stale chain data: last block is 400s old",
-            "lphedge: tick failed: venue unavailable",
+            "lphedge: halted: stale chain data: last block is 400s old; unhedged ETH 2.5",
+            "lphedge: tick failed: venue unavailable; unhedged ETH 2.5",
+            "lphedge: tick failed (for 300s): venue unavailable; unhedged ETH 2.5",
+            "lphedge: hedging again after 300s failed",
         ]
         assert "SECRET-TOKEN" not in secrets.redact(f"http://127.0.0.1:{port}/hook/SECRET-TOKEN")
     finally:

@@ -130,7 +130,7 @@ def test_bad_input_exits_2_with_the_fix(db: str, tmp_path: Path) -> None:
     swapped = run("--db", db, "--since", "2024-01-02", "--until", "2024-01-01")
     assert swapped.exit_code == 2 and "swap" in swapped.output
     missing = run("--db", str(tmp_path / "nope.db"))
-    assert missing.exit_code == 2 and "does not exist" in " ".join(missing.output.split())
+    assert missing.exit_code == 2 and "no ledger at" in " ".join(missing.output.split())
     assert not (tmp_path / "nope.db").exists()
 
 
@@ -166,6 +166,6 @@ def test_html_flag_writes_one_file(db: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     json.loads(result.stdout)  # stdout stays pure JSON; the file note goes to stderr
     text = page.read_text()
-    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 5
+    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 8
     assert 'id="total-net"' in text and "-106.66" in text
     assert list(page.parent.iterdir()) == [page]

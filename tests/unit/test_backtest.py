@@ -11,12 +11,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from bot.backtest.data import FundingSeries, PoolBars, PriceSeries, load_prices
+from bot.backtest.data import FundingSeries, PoolBars, PriceSeries, load_pool, load_prices
 from bot.backtest.metrics import JSON_KEYS, summarize
 from bot.backtest.runner import BacktestConfig, run_window, window_bounds
 from bot.commands.backtest import register
 from bot.demo import data_dir
 from bot.domain.market import Instrument
+from bot.errors import InputError
 from strategies.registry import build
 
 H = 3_600_000
@@ -192,3 +193,68 @@ def test_cli_table(three_weeks: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert "variance reduction" in res.output and "delta_band" in res.output
+
+
+def _bt(prices: Path, *extra: str) -> tuple[int, str, str]:
+    args = ["backtest", "--prices", str(prices), "--strategy", "delta_band", *extra]
+    res = CliRunner().invoke(cli(), args)
+    return res.exit_code, res.stdout, res.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "line"),
+    [
+        (["--range-pct=-10"], "error: --range-pct -10: must be 0 (v2 full range) to below 100"),
+        (["--range-pct", "10", "--fee-bps=-5"], "error: --fee-bps -5: must be 0 to 1000"),
+        (["--range-pct", "nan"], "error: --range-pct nan: must be"),
+        (["--range-pct", "10", "--window", "30d"], "error: --window 30d: longer than the --prices"),
+        (["--range-pct", "10", "--window", "5m"], "error: --window 5m: shorter than one bar"),
+        (["--range-pct", "10", "--window", "soon"], "error: --window 'soon': give a duration"),
+        (["--range-pct", "10", "--strategy", "nope"], "error: --strategy 'nope': unknown"),
+        (["--range-pct", "10", "--funding", "no.csv"], "error: --funding no.csv: not found"),
+    ],
+)
+def test_bad_flags_are_one_line_naming_the_flag(
+    three_weeks: Path, flags: list[str], line: str
+) -> None:
+    code, out, err = _bt(three_weeks, *flags)
+    assert code == 2 and out == "" and err.startswith(line), err
+    assert len(err.splitlines()) == 1
+
+
+def _funding_csv(path: Path, first_day: int, days: int) -> Path:
+    rows = [
+        f"2020-01-{first_day + d:02d} {h:02d}:00:00,0.0001" for d in range(days) for h in (0, 8, 16)
+    ]
+    path.write_text("date,funding_rate\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_windows_left_out_are_counted_and_named(three_weeks: Path, tmp_path: Path) -> None:
+    funding = _funding_csv(tmp_path / "f.csv", 8, 14)  # covers the 2nd and 3rd week only
+    code, out, err = _bt(three_weeks, "--range-pct", "10", "--funding", str(funding), "--json")
+    assert code == 0 and json.loads(out)["windows"] == 2
+    assert err == "ran 2 of 3 7d windows: 1 outside --funding (2020-01-08 to 2020-01-22)\n"
+
+
+def test_no_window_left_is_exit_2_naming_the_flag_never_nan(
+    three_weeks: Path, tmp_path: Path
+) -> None:
+    funding = _funding_csv(tmp_path / "f.csv", 25, 3)  # after the prices end
+    code, out, err = _bt(three_weeks, "--range-pct", "10", "--funding", str(funding))
+    assert code == 2 and out == "" and "nan" not in err
+    assert err.startswith("error: --funding: covers none of the 3 7d windows of --prices")
+
+
+def test_one_window_has_no_variance_reduction_rather_than_nan() -> None:
+    s = three_bars()
+    r = run_window(build("fixed_interval", ["interval=1h"]), s, 0, 2, CFG)
+    summary = summarize([r])
+    assert summary.to_json()["variance_reduction"] is None
+    assert "nan" not in json.dumps(summary.to_json())
+
+
+def test_pool_data_without_a_column_names_it(tmp_path: Path) -> None:
+    (tmp_path / "2022-07-19.csv").write_text("timestamp,closeTick\n1658188800,200000\n")
+    with pytest.raises(InputError, match=r"no inAmount0, inAmount1, currentLiquidity column"):
+        load_pool(tmp_path)

@@ -61,12 +61,30 @@ def test_overlay_against_perps_alone_on_the_same_windows(weeks_2022: Path) -> No
 
 
 def test_windows_dvol_does_not_cover_are_left_out_for_every_strategy(tmp_path: Path) -> None:
+    lines = ETH_1H.read_text().splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("2021-03-10 00:00"))
+    prices = tmp_path / "eth2021.csv"  # four weeks; DVOL starts on 2021-03-24
+    prices.write_text("\n".join([lines[0], *lines[start : start + 24 * 28 + 1]]) + "\n")
+    both = ["--strategy", "delta_band", "--strategy", "options_overlay", "--json"]
+    res = CliRunner().invoke(
+        cli(),
+        ["backtest", "--prices", str(prices), "--range-pct", "10", "--dvol", str(DVOL), *both],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["delta_band"]["windows"] == data["options_overlay"]["windows"] == 1
+    assert (
+        res.stderr.strip() == "ran 1 of 4 7d windows: 3 outside --dvol (2021-03-24 to 2026-04-06)"
+    )
+
+
+def test_no_window_dvol_covers_is_an_error_naming_it(tmp_path: Path) -> None:
     lines = ETH_1H.read_text().splitlines()[: 1 + 24 * 21 + 1]  # January 2020: no DVOL yet
     prices = tmp_path / "eth2020.csv"
     prices.write_text("\n".join(lines) + "\n")
     code, out = _run(prices, "--strategy", "delta_band", "--dvol", str(DVOL), "--json")
-    assert code == 0, out
-    assert json.loads(out)["windows"] == 0
+    assert code == 2 and out.startswith("error: --dvol: covers none of the 3 7d windows"), out
+    assert "nan" not in out
 
 
 def test_options_strategy_without_dvol_says_what_to_give(weeks_2022: Path) -> None:

@@ -86,3 +86,58 @@ def test_cli_exits_2_with_the_field_path(toml: Path) -> None:
 def test_missing_config_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nope\.toml not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_log_level_is_a_choice_naming_the_field(toml: Path) -> None:
+    assert load_settings(toml, {"ops": {"log_level": "debug"}}).ops.log_level == "DEBUG"
+    with pytest.raises(ConfigError) as e:
+        load_settings(toml, {"ops": {"log_level": "LOUD"}})
+    assert str(e.value) == (
+        "invalid config: ops.log_level: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL,"
+        " got 'LOUD'"
+    )
+
+
+def test_numbers_refuse_negatives_booleans_and_infinity(
+    toml: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LPHEDGE_VENUE__PAPER_BALANCE_USD", "-100000")
+    with pytest.raises(ConfigError, match=r"venue\.paper_balance_usd: .*greater than 0, got"):
+        load_settings(toml)
+    monkeypatch.delenv("LPHEDGE_VENUE__PAPER_BALANCE_USD")
+    for over, field in (
+        ({"risk": {"max_orders_per_hour": True}}, "risk.max_orders_per_hour: expected a number"),
+        ({"chain": {"poll_seconds": float("inf")}}, "chain.poll_seconds: Input should be finite"),
+        ({"chain": {"token_ids": [1, False]}}, "chain.token_ids: expected a number"),
+        ({"ops": {"metrics_port": 70000}}, "ops.metrics_port: Input should be less than"),
+        ({"chain": {"chain_id": 0}}, "chain.chain_id: Input should be greater than or equal to 1"),
+    ):
+        with pytest.raises(ConfigError) as e:
+            load_settings(toml, over)
+        assert field.replace("finite", "a finite number") in str(e.value), str(e.value)
+
+
+def test_an_environment_value_that_is_not_json_is_one_line(
+    toml: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LPHEDGE_CHAIN__TOKEN_IDS", "[1")
+    with pytest.raises(ConfigError, match=r"field \"chain\".*LPHEDGE_\* values .* are JSON$"):
+        load_settings(toml)
+
+
+def test_run_and_plan_refuse_a_chain_with_nothing_to_read(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    cases = {
+        "chain.rpc_urls: no RPC URL configured": "[chain]\ntoken_ids = [1]\n",
+        "chain.token_ids, chain.owners, chain.v2_pairs: all empty": (
+            '[chain]\nrpc_urls = ["http://127.0.0.1:9"]\n'
+        ),
+    }
+    for line, text in cases.items():
+        path = tmp_path / "c.toml"
+        path.write_text(f'{text}[ledger]\nurl = "sqlite:///{db}"\n')
+        for cmd in (["plan"], ["run", "--once"]):
+            res = CliRunner().invoke(app, [*cmd, "--config", str(path)])
+            assert res.exit_code == 2 and res.stderr.startswith(f"error: {line}"), res.output
+            assert len(res.stderr.splitlines()) == 1 and "--rpc-url" not in res.stderr
+    assert not db.exists()  # refused before the ledger was opened

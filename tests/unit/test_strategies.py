@@ -10,18 +10,19 @@ import pytest
 
 from bot.domain.lp import AssetExposure, ExposureBook
 from bot.domain.market import Instrument, MarketSnapshot, Quote
-from bot.errors import InputError
+from bot.errors import ConfigError, InputError
 from strategies.base import (
     Decision,
     StrategyContext,
     StrategyState,
     parse_params,
     split_prefixed,
+    validate_params,
 )
 from strategies.delta_band import DeltaBand, DeltaBandParams
 from strategies.fixed_interval import FixedInterval, FixedIntervalParams
 from strategies.fixed_threshold import FixedThreshold, FixedThresholdParams
-from strategies.registry import build
+from strategies.registry import BUILTINS, build, strategy_class
 from strategies.vol_band import VolBand, VolBandParams
 
 INST = Instrument("binanceusdm", "ETH/USDT:USDT", "ETH")
@@ -203,3 +204,44 @@ def test_registry_and_loader(tmp_path: Path) -> None:
     bad.write_text("class Nope:\n    name = 'nope'\n")
     with pytest.raises(InputError, match="missing Params, target"):
         build(f"{bad}:Nope")
+
+
+@pytest.mark.parametrize(
+    ("key", "bad"),
+    [
+        ("hedge_ratio", 0),
+        ("hedge_ratio", 1.51),
+        ("band_abs", -1),
+        ("band_rel", -0.01),
+        ("threshold", "-1%"),
+        ("min_band_rel", -0.1),
+        ("rebalance_to", 1),
+        ("rebalance_to", -0.1),
+        ("interval", "0s"),
+        ("horizon", 0),
+        ("vol_halflife", -5),
+        ("risk_aversion", 0),
+        ("band_abs", "nan"),
+        ("band_abs", True),
+    ],
+)
+def test_out_of_bounds_params_name_strategy_params_key(key: str, bad: object) -> None:
+    takers = [(n, c.Params) for n, c in BUILTINS.items() if key in c.Params.model_fields]
+    assert takers
+    for name, model in takers:
+        with pytest.raises(ConfigError, match=rf"^strategy\.params\.{key}: "):
+            validate_params(model, {key: bad}, name)
+    name, model = takers[0]
+    with pytest.raises(InputError, match=rf"^--param {key}: "):
+        parse_params(model, [f"{key}={str(bad).lower()}"], name)
+
+
+def test_unknown_param_and_strategy_name_where_they_came_from() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^strategy\.params\.bandabs: unknown param \(delta_band"
+    ):
+        validate_params(DeltaBandParams, {"bandabs": 1}, "delta_band")
+    with pytest.raises(InputError, match=r"^strategy\.name 'nope': unknown strategy; choose one"):
+        strategy_class("nope")
+    with pytest.raises(InputError, match=r"^--strategy 'nope': unknown strategy"):
+        build("nope")

@@ -1,0 +1,357 @@
+"""The config sections: every field with its bounds, each error naming `section.field`.
+
+`bot.config` assembles them into `Settings` and loads them; import them from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
+
+from bot.errors import ConfigError
+
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
+UNISWAP_V3_NPM_MAINNET = "0xC36442b4a4522E871399CD717aBDD847Ab11FE88"
+
+Mode = Literal["paper", "testnet", "live"]
+
+
+# EIP-2294's bound on chain ids; token ids are uint256.
+MAX_CHAIN_ID = 4_503_599_627_370_476
+MAX_TOKEN_ID = 2**256 - 1
+MAX_USD = Decimal(10**12)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+NUMBER_TYPES = (int, float, Decimal)
+
+
+def _numeric(annotation: Any) -> bool:
+    """True for int/float/Decimal fields (also optional ones, lists and tables of them)."""
+    if get_origin(annotation) in (Union, UnionType, list, dict):
+        return any(_numeric(a) for a in get_args(annotation))
+    return annotation in NUMBER_TYPES
+
+
+def _has_bool(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, bool) for v in value)
+    if isinstance(value, Mapping):
+        return any(isinstance(v, bool) for v in value.values())
+    return isinstance(value, bool)
+
+
+class _Section(BaseModel):
+    """A config section: unknown keys, infinities, NaN and booleans for numbers are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and _numeric(field.annotation) and _has_bool(value):
+            raise ValueError("expected a number, got true or false")
+        return value
+
+
+def _check_address(value: str, field: str) -> str:
+    v = value.strip()
+    if not (v.startswith("0x") and len(v) == 42):
+        raise ValueError(f"{field} must be a 0x-prefixed 20-byte hex address, got {v!r}")
+    try:
+        int(v[2:], 16)
+    except ValueError:
+        raise ValueError(f"{field} is not hex: {v!r}") from None
+    return v
+
+
+class ChainSettings(_Section):
+    """Where the LP positions live and how to read them."""
+
+    chain_id: int | None = Field(
+        None, ge=1, le=MAX_CHAIN_ID, description="Expected chain id; the RPC is checked against it."
+    )
+    rpc_urls: list[SecretStr] = Field(default_factory=list, description="RPC URLs, failover order.")
+    ws_url: SecretStr | None = Field(None, description="WebSocket URL for newHeads (optional).")
+    position_manager: str = UNISWAP_V3_NPM_MAINNET
+    token_ids: list[int] = Field(default_factory=list)
+    owners: list[str] = Field(default_factory=list)
+    v2_pairs: list[str] = Field(default_factory=list)
+    multicall: str = MULTICALL3
+    rpc_timeout_s: float = Field(
+        5.0, gt=0, le=120, description="Seconds one RPC request may take; then the next URL."
+    )
+    poll_seconds: float = Field(12.0, gt=0, le=3600)
+    max_tick_seconds: float = Field(60.0, gt=0, le=86_400, description="Tick at least this often.")
+    max_outage_s: float = Field(
+        300.0,
+        ge=1,
+        le=7 * 86_400,
+        description="Chain unreadable this long: halt until `lphedge resume` (and alert).",
+    )
+
+    @field_validator("position_manager", "multicall")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        return _check_address(v, "address")
+
+    @field_validator("owners", "v2_pairs")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        return [_check_address(a, f"item {i}") for i, a in enumerate(v)]
+
+    @field_validator("token_ids")
+    @classmethod
+    def _ids(cls, v: list[int]) -> list[int]:
+        for i, t in enumerate(v):
+            if not 0 <= t <= MAX_TOKEN_ID:
+                raise ValueError(f"item {i}: token id must be a uint256 (>= 0), got {t}")
+        return v
+
+    def rpc_url_values(self) -> tuple[str, ...]:
+        return tuple(u.get_secret_value() for u in self.rpc_urls)
+
+    def require_positions(self) -> None:
+        """Refuse to run a bot that has nothing to read: no RPC URL, or no position."""
+        if not self.rpc_urls:
+            raise ConfigError(
+                "chain.rpc_urls: no RPC URL configured; set it in the config or in "
+                "LPHEDGE_CHAIN__RPC_URLS"
+            )
+        if not (self.token_ids or self.owners or self.v2_pairs):
+            raise ConfigError(
+                "chain.token_ids, chain.owners, chain.v2_pairs: all empty, so there is no LP "
+                "position to hedge; list NFT ids, owners or v2 pair addresses"
+            )
+
+
+class ReplaySettings(_Section):
+    """Offline paper mode (`venue.paper_market = "replay"`): recorded prices instead of the
+    venue's live book, paced from `start` at `speed` data seconds per wall second."""
+
+    prices: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Perp symbol -> CSV of recorded closes (timestamp/Date and close columns).",
+    )
+    funding: dict[str, Path] = Field(
+        default_factory=dict, description="Perp symbol -> CSV of funding rates (date,funding_rate)."
+    )
+    dvol: Path | None = Field(None, description="Deribit DVOL CSV, to price options offline.")
+    start: str | None = Field(
+        None, description="ISO time in the data to begin at (default: first row)."
+    )
+    speed: float = Field(1.0, gt=0, le=1_000_000, description="Data seconds per wall second.")
+
+
+class VenueSettings(_Section):
+    """The exchange that holds the hedges, and how its account must be set up."""
+
+    exchange: str = "binanceusdm"
+    api_key: SecretStr | None = None
+    secret: SecretStr | None = None
+    password: SecretStr | None = Field(None, description="OKX API passphrase.")
+    wallet_address: str | None = Field(None, description="Hyperliquid: the account's address.")
+    private_key: SecretStr | None = Field(
+        None, description="Hyperliquid: the (API) wallet's private key, 0x + 64 hex."
+    )
+    demo: bool = Field(False, description="Binance demo trading instead of the futures testnet.")
+    symbols: dict[str, str] = Field(
+        default_factory=lambda: {"ETH": "ETH/USDT:USDT", "BTC": "BTC/USDT:USDT"},
+        description="Underlying asset -> ccxt symbol of the perp that hedges it.",
+    )
+    position_mode: Literal["one_way", "hedge"] = Field(
+        "one_way",
+        description="What the account is in; the bot refuses to start in hedge mode unless "
+        "this says hedge.",
+    )
+    margin_mode: Literal["cross", "isolated"] | None = Field(
+        None, description="Set (or verify) per symbol on start; unset: leave it."
+    )
+    leverage: dict[str, Decimal] = Field(
+        default_factory=dict, description="Asset (or symbol) -> leverage set on start."
+    )
+    account_setup: Literal["set", "verify"] = Field(
+        "set", description="set: apply leverage/margin mode on start; verify: refuse on mismatch."
+    )
+    paper_balance_usd: Decimal = Field(Decimal(100_000), gt=0, le=MAX_USD)
+    paper_market: Literal["live", "replay"] = "live"
+    replay: ReplaySettings = Field(default_factory=ReplaySettings)
+
+    @field_validator("wallet_address")
+    @classmethod
+    def _wallet(cls, v: str | None) -> str | None:
+        return None if v is None else _check_address(v, "wallet_address")
+
+    @field_validator("private_key")
+    @classmethod
+    def _key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            raw = v.get_secret_value()
+            hexpart = raw[2:] if raw.startswith("0x") else raw
+            if len(hexpart) != 64 or any(c not in "0123456789abcdefABCDEF" for c in hexpart):
+                raise ValueError("must be 32 bytes of hex (0x + 64 hex characters)")
+        return v
+
+    @field_validator("leverage")
+    @classmethod
+    def _leverage(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        for key, lev in v.items():
+            if not Decimal(1) <= lev <= Decimal(125):
+                raise ValueError(f"{key}: leverage must be between 1 and 125, got {lev}")
+        return v
+
+    def leverage_for(self, asset: str, symbol: str) -> Decimal | None:
+        return self.leverage.get(symbol) or self.leverage.get(asset)
+
+
+class ReconcileSettings(_Section):
+    """Keeping the ledger true to the venue while the bot runs."""
+
+    account_events_every_ticks: int = Field(
+        1,
+        ge=1,
+        le=10_000,
+        description="Poll fills, fees, funding, settlements, liquidations every N ticks.",
+    )
+    positions_every_ticks: int = Field(
+        10, ge=1, le=10_000, description="Compare venue positions with the ledger every N ticks."
+    )
+    drift_confirmations: int = Field(
+        2, ge=1, le=1_000, description="Checks in a row a drift must persist before it is acted on."
+    )
+    on_drift: Literal["adopt", "halt"] = Field(
+        "halt", description="A position no execution explains: adopt and go on, or halt."
+    )
+    on_liquidation: Literal["halt", "continue"] = Field(
+        "halt", description="After a liquidation or ADL: halt for the operator, or re-hedge."
+    )
+    account_events_overlap_s: float = Field(
+        600, ge=0, le=86_400, description="How far back each poll re-reads (late rows)."
+    )
+
+
+class StrategySettings(_Section):
+    name: str = "delta_band"
+    params: dict[str, Any] = Field(default_factory=dict)
+    path: str | None = Field(None, description="User strategy: 'file.py:Class' or 'pkg.mod:Class'.")
+
+
+class RiskSettings(_Section):
+    """Guards; each records why it acted. Amounts in USD."""
+
+    max_block_age_s: float = Field(180, gt=0, le=86_400)
+    max_market_age_s: float = Field(60, gt=0, le=86_400)
+    max_price_divergence_bps: float = Field(150, gt=0, le=10_000)
+    max_hedge_notional_usd: Decimal = Field(Decimal(1_000_000), gt=0, le=MAX_USD)
+    max_order_notional_usd: Decimal = Field(Decimal(250_000), gt=0, le=MAX_USD)
+    max_orders_per_hour: int = Field(30, gt=0, le=100_000)
+    daily_loss_limit_usd: Decimal = Field(Decimal(50_000), gt=0, le=MAX_USD)
+    min_liquidation_distance_pct: float = Field(20, ge=0, lt=100)
+
+
+class OptionsSettings(_Section):
+    """Options as hedge instruments. Fractions as decimals (0.03 = 3 %); USD amounts."""
+
+    enabled: bool = Field(
+        False, description="Quote and trade options (on by itself for option strategies)."
+    )
+    venue: str = Field("deribit", description="Exchange whose options are traded.")
+    premium: Literal["inverse", "usd"] = Field(
+        "inverse", description="inverse: premium in the coin (Deribit); usd: USD-settled."
+    )
+    usd_settle: str = Field("USDC", description="Settle currency of USD-settled options.")
+    strike_step: Decimal = Field(Decimal(25), gt=0, le=1_000_000, description="Strike grid, USD.")
+    strike_range_pct: float = Field(30.0, gt=0, lt=100, description="Listed strikes, +- %.")
+    daily_expiries: int = Field(
+        3, ge=0, le=31, description="Daily expiries listed (replay market)."
+    )
+    weekly_expiries: int = Field(
+        4, ge=0, le=52, description="Friday expiries listed (replay market)."
+    )
+    skew: float = Field(0.3, ge=0, le=10, description="Vol added per unit |log-moneyness|.")
+    half_spread: float = Field(0.03, ge=0, lt=1, description="Bid/ask distance, of the mark.")
+    max_slippage: Decimal = Field(
+        Decimal("0.05"), ge=0, lt=1, description="Limit price beyond the touch, of the price."
+    )
+    max_premium_per_order_usd: Decimal = Field(Decimal(50_000), gt=0, le=MAX_USD)
+    max_premium_per_day_usd: Decimal = Field(Decimal(100_000), gt=0, le=MAX_USD)
+    max_expiry_days: float = Field(
+        21.0, gt=0, le=3650, description="Quote expiries up to this far."
+    )
+    taker_fee: Decimal = Field(
+        Decimal("0.0003"),
+        ge=0,
+        lt=1,
+        description="Per contract, of the underlying (Deribit 0.03 %).",
+    )
+    fee_cap: Decimal = Field(
+        Decimal("0.125"), ge=0, le=1, description="Fee cap, of the premium (Deribit 12.5 %)."
+    )
+
+    @field_validator("venue", "usd_settle")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v.strip()
+
+    @field_validator("weekly_expiries")
+    @classmethod
+    def _listing(cls, v: int, info: ValidationInfo) -> int:
+        if info.data.get("enabled") and v + int(info.data.get("daily_expiries") or 0) == 0:
+            raise ValueError("0 with daily_expiries 0: no expiry would be listed")
+        return v
+
+
+class LedgerSettings(_Section):
+    url: SecretStr = SecretStr("sqlite:///lphedge.db")
+    checkpoint_key: SecretStr | None = Field(
+        None,
+        description="HMAC key for signed tip checkpoints (env LPHEDGE_LEDGER__CHECKPOINT_KEY); "
+        "kept out of the database. Unset: the ledger's tail is not anchored.",
+    )
+    checkpoint_file: Path | None = Field(
+        None, description="Where checkpoints are appended (JSON lines): another disk or host."
+    )
+    checkpoint_every_s: float = Field(
+        60.0, ge=1, le=86_400, description="Write a checkpoint at most this often, seconds."
+    )
+
+    @field_validator("checkpoint_key")
+    @classmethod
+    def _checkpoint_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value().strip()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return v
+
+
+class OpsSettings(_Section):
+    log_json: bool = False
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+    metrics_port: int | None = Field(None, ge=1, le=65_535)
+    metrics_host: str = Field("127.0.0.1", description="0.0.0.0 inside a container.")
+    notice_every_s: float = Field(
+        300.0, ge=10, le=86400, description="While halted or failing, remind this often."
+    )
+    webhook_url: SecretStr | None = None
+    telegram_token: SecretStr | None = None
+    telegram_chat_id: str | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        level = v.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {v!r}")
+        return level

@@ -1,0 +1,107 @@
+"""What a running bot tells its operator about its state, at a bounded rate.
+
+A bot that halts every tick must not stay silent (nothing on the terminal while the
+ledger fills with halts), nor shout on every tick (an alert a block). `Narrator` turns tick
+results into notices: one when the state changes (hedging -> halted, failing, or back), and
+while it stays bad a reminder every `repeat_s`, each naming what is unhedged. Pure: the
+caller passes the time, and logs or posts the notices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from bot import secrets
+from bot.engine import TickResult
+from bot.engine_risk import pool_prices_of
+
+State = Literal["ok", "halted", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One line for the operator; `bad` notices are warnings, the rest information."""
+
+    text: str
+    bad: bool
+
+
+def tick_state(result: TickResult) -> tuple[State, str]:
+    """The tick's state and its reason (empty when it hedged normally)."""
+    if result.error:
+        return "failed", result.error
+    if result.verdict is not None and result.verdict.halt:
+        return "halted", result.verdict.halt
+    return "ok", ""
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
+@dataclass
+class Narrator:
+    """Notices on state changes, and reminders while halted or failing."""
+
+    repeat_s: float = 300.0
+    _state: State = "ok"
+    _reason: str = ""
+    _since_ms: int = 0
+    _told_ms: int | None = None
+    _lp: dict[str, Decimal] = field(default_factory=dict)
+    _hedge: dict[str, Decimal] = field(default_factory=dict)
+    _hedge_known: bool = False
+    _prices: dict[str, Decimal] = field(default_factory=dict)
+
+    def _remember(self, result: TickResult) -> None:
+        if result.book is not None:
+            self._lp = {a: e.delta for a, e in result.book.assets.items()}
+            self._prices.update(pool_prices_of(result.book))
+        if result.hedges is not None:
+            self._hedge, self._hedge_known = dict(result.hedges), True
+
+    def unhedged(self) -> str:
+        """Net delta per asset from the last known LP and hedge amounts, with USD value."""
+        parts = []
+        for asset in sorted(set(self._lp) | set(self._hedge)):
+            net = self._lp.get(asset, Decimal(0)) + self._hedge.get(asset, Decimal(0))
+            if net == 0:
+                continue
+            price = self._prices.get(asset)
+            usd = f" (~${abs(net) * price:,.0f})" if price else ""
+            parts.append(f"{asset} {_amount(net)}{usd}")
+        if not parts:
+            return "nothing unhedged"
+        if not self._hedge_known:
+            return "LP delta " + ", ".join(parts) + ", hedges not read yet"
+        return "unhedged " + ", ".join(parts)
+
+    def observe(self, result: TickResult, now_ms: int) -> list[Notice]:
+        self._remember(result)
+        state, reason = tick_state(result)
+        changed = state != self._state or (state != "ok" and _kind(reason) != _kind(self._reason))
+        notices: list[Notice] = []
+        if changed:
+            if state == "ok":
+                down_s = (now_ms - self._since_ms) / 1000
+                notices.append(Notice(f"hedging again after {down_s:.0f}s {self._state}", False))
+            self._state, self._reason, self._since_ms = state, reason, now_ms
+            self._told_ms = None
+        if state == "ok":
+            return notices
+        due = self._told_ms is None or now_ms - self._told_ms >= self.repeat_s * 1000
+        if due:
+            for_s = (now_ms - self._since_ms) / 1000
+            still = "" if self._told_ms is None else f" (for {for_s:.0f}s)"
+            head = "tick failed" if state == "failed" else "halted"
+            text = f"{head}{still}: {secrets.redact(reason)}; {self.unhedged()}"
+            notices.append(Notice(text, True))
+            self._told_ms = now_ms
+        return notices
+
+
+def _kind(reason: str) -> str:
+    """A reason without its figures, so a halt whose numbers move each tick is one state."""
+    return reason.split(":", 1)[0]
