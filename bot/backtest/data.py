@@ -89,6 +89,23 @@ def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
         raise InputError(f"{path}: empty file") from None
 
 
+FUNDING_COLUMNS = ("funding_rate", "fundingRate", "rate")
+
+
+def read_series(path: Path, value_columns: Sequence[str], what: str) -> list[tuple[int, str]]:
+    """(epoch ms, the value's text) rows of a CSV with a time column and a `what` column,
+    sorted by time; the text is kept as written, for callers that parse it exactly."""
+    header, rows = _rows(path)
+    t_col = _pick(header, TIME_COLUMNS, path, "time")
+    v_col = _pick(header, value_columns, path, what)
+    try:
+        out = [(parse_time_ms(r[t_col]), r[v_col]) for r in rows]
+    except IndexError as exc:
+        raise InputError(f"{path}: bad row ({exc})") from None
+    out.sort(key=lambda row: row[0])
+    return out
+
+
 def load_prices(path: Path | str) -> PriceSeries:
     """A CSV with a time column and a close column, any bar size; sorted by time."""
     path = Path(path)
@@ -114,7 +131,7 @@ def load_funding(path: Path | str) -> FundingSeries:
     path = Path(path)
     header, rows = _rows(path)
     t_col = _pick(header, TIME_COLUMNS, path, "time")
-    r_col = _pick(header, ("funding_rate", "fundingRate", "rate"), path, "funding rate")
+    r_col = _pick(header, FUNDING_COLUMNS, path, "funding rate")
     try:
         ts = np.array([parse_time_ms(r[t_col]) for r in rows], dtype=np.int64)
         rate = np.array([float(r[r_col]) for r in rows], dtype=np.float64)

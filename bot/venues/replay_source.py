@@ -8,15 +8,15 @@ ledger and the paper venue see a market that is live now, on a recorded path.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from bot.backtest.data import CLOSE_COLUMNS, FUNDING_COLUMNS, read_series
 from bot.clock import ReplayTimeline
 from bot.config import ReplaySettings
 from bot.domain.market import BINANCE_BTCUSDT, BINANCE_ETHUSDT, Instrument
-from bot.errors import ConfigError
+from bot.errors import ConfigError, InputError
 from bot.ports import Clock
 from bot.venues.replay_market import PricePoint, ReplayMarketData, parse_ts
 from bot.venues.replay_options import ReplayOptions
@@ -25,36 +25,23 @@ from bot.venues.replay_options import ReplayOptions
 OFFLINE_INSTRUMENTS: Mapping[str, Instrument] = {
     i.symbol: i for i in (BINANCE_ETHUSDT, BINANCE_BTCUSDT)
 }
-_TIME_COLUMNS = ("timestamp", "date", "time", "open_time")
-_PRICE_COLUMNS = ("close", "price", "mark")
 
 
-def _column(header: list[str], names: tuple[str, ...], path: Path, field: str) -> str:
-    lower = {h.strip().lower(): h for h in header}
-    for name in names:
-        if name in lower:
-            return lower[name]
-    raise ConfigError(f"{field}: {path} has no {' / '.join(names)} column (has {header})")
-
-
-def load_series(path: Path, field: str, value_names: tuple[str, ...]) -> list[PricePoint]:
-    """(time, value) rows of a CSV, sorted; the error names the config field and the row."""
+def load_series(
+    path: Path, field: str, value_columns: Sequence[str], what: str
+) -> list[PricePoint]:
+    """(time, exact value) rows of a CSV, sorted; errors name the config field."""
     if not path.is_file():
         raise ConfigError(f"{field}: {path} does not exist")
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = list(reader.fieldnames or [])
-        ts_col = _column(header, _TIME_COLUMNS, path, field)
-        value_col = _column(header, value_names, path, field)
-        points = []
-        for n, row in enumerate(reader, start=2):
-            try:
-                points.append(PricePoint(parse_ts(row[ts_col]), Decimal(row[value_col])))
-            except (ValueError, InvalidOperation, TypeError):
-                raise ConfigError(f"{field}: {path} line {n} is not a time and a number") from None
+    try:
+        rows = read_series(path, value_columns, what)
+        points = [PricePoint(ts, Decimal(text)) for ts, text in rows]
+    except InputError as err:
+        raise ConfigError(f"{field}: {err}") from None
+    except InvalidOperation:
+        raise ConfigError(f"{field}: {path} has a {what} that is not a number") from None
     if len(points) < 2:
         raise ConfigError(f"{field}: {path} needs at least 2 rows")
-    points.sort(key=lambda p: p.ts_ms)
     return points
 
 
@@ -79,7 +66,7 @@ def replay_market(
                 f"venue.symbols.{asset}: {symbol!r} has no offline instrument spec; "
                 f"the replay knows {sorted(OFFLINE_INSTRUMENTS)}"
             )
-        series[symbol] = load_series(replay.prices[symbol], field, _PRICE_COLUMNS)
+        series[symbol] = load_series(replay.prices[symbol], field, CLOSE_COLUMNS, "close")
         instruments[symbol] = known
     unknown = sorted(set(replay.prices) - set(series))
     if unknown:
@@ -100,7 +87,7 @@ def replay_market(
     for symbol, path in replay.funding.items():
         if symbol not in series:
             raise ConfigError(f"venue.replay.funding.{symbol}: not a perp of venue.symbols")
-        points = load_series(path, f"venue.replay.funding.{symbol}", ("funding_rate", "rate"))
+        points = load_series(path, f"venue.replay.funding.{symbol}", FUNDING_COLUMNS, "rate")
         funding[symbol] = [(p.ts_ms, p.price) for p in points]
     timeline = ReplayTimeline(wall, start, replay.speed)
     return ReplayMarketData(
