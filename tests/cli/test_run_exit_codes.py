@@ -84,6 +84,22 @@ def one_line(stderr: str) -> str:
     return lines[0]
 
 
+def run_for(cfg: Path, seconds: float) -> tuple[int, str]:
+    """A continuous `lphedge run` stopped with Ctrl-C after `seconds`: exit code and stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "-c", str(cfg)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(seconds)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    return proc.returncode, err
+
+
 @pytest.fixture
 def fresh(chain_world: ChainWorld) -> ChainWorld:
     rpc(chain_world.url, "evm_mine")  # a block from now: the block-age guard is satisfied
@@ -133,18 +149,8 @@ def test_a_running_bot_says_it_is_halted_once_not_every_tick(
     fresh: ChainWorld, tmp_path: Path
 ) -> None:
     cfg = config(tmp_path, fresh, start=f'"{AT_1500}"')
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "-c", str(cfg)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(6)  # ~6 ticks, all halted by the price guard
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err  # stopped by the operator: a clean stop
+    code, err = run_for(cfg, 6)  # ~6 ticks, all halted by the price guard
+    assert code == 0, err  # stopped by the operator: a clean stop
     halted = [ln for ln in err.splitlines() if "halted" in ln]
     assert len(halted) == 1, err
     assert "price divergence" in halted[0] and "unhedged ETH 61.9" in halted[0], halted
@@ -195,17 +201,7 @@ def test_a_chain_unreadable_past_max_outage_halts_until_resumed(
     fresh: ChainWorld, tmp_path: Path
 ) -> None:
     cfg = config(tmp_path, fresh, rpc='"http://127.0.0.1:9"', outage="2")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "-c", str(cfg)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(7)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=30)
+    _code, err = run_for(cfg, 7)
     assert "tick failed: no RPC endpoint answered" in err  # said at once...
     told = [ln for ln in err.splitlines() if "halted until `lphedge resume`" in ln]
     assert len(told) == 1 and "chain.max_outage_s 2" in told[0], err  # ...and the halt once
