@@ -327,6 +327,23 @@ class LedgerSettings(_Section):
     checkpoint_every_s: float = Field(
         60.0, ge=1, le=86_400, description="Write a checkpoint at most this often, seconds."
     )
+    connect_timeout_s: float = Field(
+        5.0, ge=2, le=120, description="Give up connecting to the database after this, seconds."
+    )
+    statement_timeout_s: float = Field(
+        10.0,
+        ge=1,
+        le=600,
+        description="The running bot's longest wait on one ledger statement (PostgreSQL: "
+        "cancelled by the server; a stalled link is cut), seconds.",
+    )
+    lease_regain_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="After its lock connection dropped, the bot waits this long (room for a "
+        "replacement bot to take over) before taking its writer lease back, seconds.",
+    )
 
     @field_validator("checkpoint_key")
     @classmethod

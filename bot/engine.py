@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from bot import exposure
+from bot.backoff import Backoff
 from bot.domain import events as ev
 from bot.domain.lp import ChainSnapshot, ExposureBook
 from bot.domain.market import AssetMap, Instrument, MarketSnapshot
@@ -31,7 +32,14 @@ from bot.engine_account import AccountDesk, DeskReport
 from bot.engine_events import tick_event
 from bot.engine_options import OptionDesk, OptionsPolicy, split_positions
 from bot.engine_risk import DayPnl, pool_prices_of
-from bot.errors import ChainUnavailable, ConfigError, LphedgeError, NeedsOperator
+from bot.errors import (
+    ChainUnavailable,
+    ConfigError,
+    LedgerUnavailable,
+    LphedgeError,
+    NeedsOperator,
+    NotTheWriter,
+)
 from bot.hedge import planner
 from bot.hedge.risk import RiskInputs, RiskLimits, Verdict, check
 from bot.operator import CHAIN_OUTAGE, OperatorState, OperatorWatch
@@ -83,6 +91,7 @@ class EngineParts:
     account: AccountDesk | None = None  # set-up checks, account events, pending, drift
     started: ev.RunStarted | None = None  # recorded by `start` (after the writer lock is taken)
     max_outage_s: float | None = None  # chain unreadable this long: a sticky halt (None: never)
+    guard: Callable[[], int | None] | None = None  # writer lease check: first thing each tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +148,18 @@ class Engine:
         body = payload if isinstance(payload, Mapping) else ev.to_payload(payload)
         return self.p.ledger.append(kind, body, ts_ms=self.p.clock.now_ms(), run_id=self.p.run_id)
 
+    def _record_failure(self, where: str, err: LphedgeError) -> None:
+        """An ERROR row for a failure, unless the ledger is what failed or this bot is not
+        the writer now (then the log): a ledger that cannot be written must not turn one
+        failed tick into a dead bot, and a bot without the lease must not write at all."""
+        if isinstance(err, NotTheWriter):
+            log.warning("%s failed: %s", where, err)
+            return
+        try:
+            self._append(ev.ERROR, ev.ErrorEvent(where, str(err)))
+        except LedgerUnavailable as lost:
+            log.warning("%s failed (%s); not recorded: %s", where, err, lost)
+
     def _restore_state(self) -> StrategyState:
         last = self.p.ledger.last(STRATEGY_STATE)
         if last is None:
@@ -179,10 +200,13 @@ class Engine:
             try:
                 result = await self._tick()
             except LphedgeError as err:
-                self._append(ev.ERROR, ev.ErrorEvent("tick", str(err)))
+                self._record_failure("tick", err)
                 log.debug("tick failed: %s", err)
                 result = TickResult(0, None, (), (), None, (), error=str(err), failure=err)
-            outage = self._watch_outage(result)
+            try:
+                outage = self._watch_outage(result)
+            except LedgerUnavailable as lost:
+                outage = f"chain outage not checked: {lost}"
             if outage is not None:
                 result = dataclasses.replace(result, alerts=(*result.alerts, outage))
             self.last_tick = result
@@ -206,7 +230,10 @@ class Engine:
         reason = (
             f"chain unreadable for {down_s:.0f}s (chain.max_outage_s {limit:g}): {result.error}"
         )
-        self._append(ev.HALT, ev.Halt(reason, CHAIN_OUTAGE))
+        try:
+            self._append(ev.HALT, ev.Halt(reason, CHAIN_OUTAGE))
+        except LedgerUnavailable as lost:  # not halted yet: said again on the next tick
+            return f"chain outage halt not recorded ({lost}): {reason}"
         return f"halted until `lphedge resume`: {reason}"
 
     def _unavailable(
@@ -236,6 +263,8 @@ class Engine:
         return await self.p.account.before_tick(list(self.p.symbols.values()))
 
     async def _tick(self) -> TickResult:
+        if self.p.guard is not None:
+            self.p.guard()  # NeedsOperator once another bot may be writing for the account
         now = self.p.clock.now_ms()
         desk = await self._desk()
         chain, market, hedges = await self._read_all()
@@ -457,16 +486,19 @@ class Engine:
         after one tick with `once`, and when a tick fails on the config itself."""
         last_block = -1
         last_tick_ms = 0
+        retry = Backoff(poll_seconds, max_tick_seconds)
         while not self._stop.is_set():
             try:
                 block = await block_number()
             except LphedgeError as err:
-                self._append(ev.ERROR, ev.ErrorEvent("block poll", str(err)))
+                self._record_failure("block poll", err)
                 block = last_block
-            due = self.p.clock.now_ms() - last_tick_ms >= max_tick_seconds * 1000
-            if block != last_block or due:
+            now = self.p.clock.now_ms()
+            due = now - last_tick_ms >= max_tick_seconds * 1000
+            if (block != last_block or due) and retry.ready(now):
                 result = await self.tick()
                 last_block, last_tick_ms = block, self.p.clock.now_ms()
+                retry.after(result.failure, last_tick_ms)
                 if once or isinstance(result.failure, ConfigError):
                     return  # a config that cannot work will not start working by retrying
             await self._sleep(poll_seconds)

@@ -35,6 +35,11 @@ class LedgerUnavailable(Retryable):
     """The ledger's database refused or dropped the connection."""
 
 
+class NotTheWriter(LphedgeError):
+    """This process does not hold the account's writer lease now (`bot.ledger.lease`):
+    it must neither trade nor write, since another bot may be the writer."""
+
+
 class Rejected(LphedgeError):
     """The venue refused a request (insufficient margin, min notional, bad params)."""
 

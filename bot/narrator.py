@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Literal
 
 from bot import secrets
+from bot.domain.orders import Side
 from bot.engine import TickResult
 from bot.engine_risk import pool_prices_of
 
@@ -61,6 +62,8 @@ class Narrator:
             self._prices.update(pool_prices_of(result.book))
         if result.hedges is not None:
             self._hedge, self._hedge_known = dict(result.hedges), True
+            for asset, base in filled_base(result).items():  # hedges were read before them
+                self._hedge[asset] = self._hedge.get(asset, Decimal(0)) + base
 
     def unhedged(self) -> str:
         """Net delta per asset from the last known LP and hedge amounts, with USD value."""
@@ -100,6 +103,24 @@ class Narrator:
             notices.append(Notice(text, True))
             self._told_ms = now_ms
         return notices
+
+
+def filled_base(result: TickResult) -> dict[str, Decimal]:
+    """The perp hedge change per asset from this tick's fills, signed, in base units
+    (`targets` lists each asset's perp target before any option target)."""
+    assets: dict[str, str] = {}
+    for t in result.targets:
+        if t.asset not in assets.values():
+            assets[t.symbol] = t.asset
+    intents = {i.client_id: i for i in result.intents}
+    out: dict[str, Decimal] = {}
+    for ack in result.acks:
+        intent, asset = intents.get(ack.client_id), assets.get(ack.symbol)
+        if intent is None or asset is None or intent.amount == 0 or ack.filled == 0:
+            continue
+        base = ack.filled * intent.amount_base / intent.amount
+        out[asset] = out.get(asset, Decimal(0)) + (base if ack.side is Side.BUY else -base)
+    return out
 
 
 def _kind(reason: str) -> str:

@@ -64,12 +64,17 @@ def position_source(settings: Settings) -> Any:
     )
 
 
-def ledger(settings: Settings, *, create: bool = True) -> Any:
+def ledger(settings: Settings, *, create: bool = True, running: bool = False) -> Any:
     """The configured ledger; `create=False` (commands that read or steer a bot) refuses one
-    that does not exist yet."""
+    that does not exist yet. A `running` bot bounds each statement too (`bot.ledger.faults`);
+    a command reading a long ledger must not be cut."""
+    from bot.ledger.faults import DbTimeouts
     from bot.ledger.store import Ledger
 
-    return Ledger.open(settings.ledger.url.get_secret_value(), create=create)
+    cfg = settings.ledger
+    statement = cfg.statement_timeout_s if running else None
+    timeouts = DbTimeouts(connect_s=cfg.connect_timeout_s, statement_s=statement)
+    return Ledger.open(cfg.url.get_secret_value(), create=create, timeouts=timeouts)
 
 
 def strategy(settings: Settings) -> HedgeStrategy:
@@ -294,6 +299,11 @@ class Runtime:
         self.ledger.close()
 
 
+def _lease_check(parts: EngineParts) -> int | None:
+    """The writer lease's check (`run` sets `parts.guard` once it holds the lease)."""
+    return None if parts.guard is None else parts.guard()
+
+
 def runtime(
     settings: Settings,
     *,
@@ -315,10 +325,10 @@ def runtime(
     strat = strategy(settings)
     options = options_policy(settings, strat)
     md = market or market_data(settings, clock, options=options is not None)
-    book = ledger(settings)
+    book = ledger(settings, running=True)
     reader = source or position_source(settings)
     ven = venue(settings, md, book, clock, ccxt_kwargs)
-    executor = OrderExecutor(ven, book, clock, run_id)
+    executor = OrderExecutor(ven, book, clock, run_id, fence=lambda: _lease_check(parts))
     desk, sync = account_desk(settings, ven, book, clock, run_id, executor)
     symbols = list(settings.venue.symbols.values())
     parts = EngineParts(

@@ -28,6 +28,7 @@ from bot.commands.tick_view import print_decision
 from bot.config import Settings
 from bot.engine import TickResult
 from bot.errors import ConfigError
+from bot.ledger.lease import LeaseLost
 from bot.logs import setup_logging
 from bot.narrator import Narrator
 
@@ -87,6 +88,18 @@ def _narrate(settings: Settings, rt: Any) -> None:
     rt.engine.p.observers.append(observe)
 
 
+def _stop_on_lost_lease(rt: Any) -> None:
+    """A lost writer lease stops the run (exit 4). Nothing is written: another bot may be
+    the writer now, and a halt recorded by this one would halt that one too."""
+    engine = rt.engine
+
+    async def observe(result: TickResult) -> None:
+        if isinstance(result.failure, LeaseLost):
+            engine.stop()
+
+    engine.p.observers.append(observe)
+
+
 async def _run(settings: Settings, once: bool) -> TickResult | None:
     rt = wiring.runtime(settings)
     monitor = wiring.monitor(settings, rt)
@@ -97,7 +110,10 @@ async def _run(settings: Settings, once: bool) -> TickResult | None:
         _narrate(settings, rt)
     lock_key = f"{settings.venue.exchange}:{settings.account}:{settings.mode}"
     try:
-        with rt.ledger.writer_lock(lock_key):
+        regain = settings.ledger.lease_regain_s
+        with rt.ledger.writer_lock(lock_key, regain_s=regain) as lease:
+            rt.engine.p.guard = lease.check  # before each tick and each order
+            _stop_on_lost_lease(rt)
             if monitor is not None and settings.ops.metrics_port is not None:
                 await monitor.serve(settings.ops.metrics_port, settings.ops.metrics_host)
             await rt.engine.start()
@@ -119,6 +135,8 @@ async def _run(settings: Settings, once: bool) -> TickResult | None:
                 once=once,
             )
             last = rt.engine.last_tick
+            if last is not None and isinstance(last.failure, LeaseLost):
+                raise last.failure  # exit 4: another bot may be writing for the account
             if not once and last is not None and isinstance(last.failure, ConfigError):
                 raise last.failure
             return last

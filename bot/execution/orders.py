@@ -16,6 +16,9 @@ The rule that never yields two live orders for one intent:
    is answered with one more lookup before it is recorded as rejected.
 5. Sends of a previous (crashed) process count as signed when this executor was created:
    the ledger's writer lock guarantees that process is gone.
+6. With a `fence` (the writer lease's check, `bot.ledger.lease`), every send and every new
+   intent is preceded by it: a bot that lost its lease sends nothing (the check raises
+   NeedsOperator). Its epoch is written with each ORDER_INTENT as `lease_epoch`.
 
 Ledger invariant: every FILL of an order is written BEFORE its final ORDER_UPDATE, so a
 final status in the ledger means its fills are there too; a crash in between leaves the
@@ -31,7 +34,7 @@ writes the same executions when it sees them first.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -173,8 +176,10 @@ class OrderExecutor:
         clock: Clock,
         run_id: str | None,
         policy: ExecutionPolicy | None = None,
+        fence: Callable[[], int | None] | None = None,
     ) -> None:
         self._venue = venue
+        self._fence = fence
         self._ledger = ledger
         self._clock = clock
         self._run_id = run_id
@@ -226,7 +231,11 @@ class OrderExecutor:
                 assert state.last is not None
                 return state.last
         else:
-            self._append(ORDER_INTENT, to_payload(intent))
+            payload = to_payload(intent)
+            epoch = None if self._fence is None else self._fence()
+            if epoch is not None:
+                payload["lease_epoch"] = epoch
+            self._append(ORDER_INTENT, payload)
         try:
             ack = await self._place(intent, in_doubt=state is not None)
         except VenueUnavailable as exc:
@@ -269,6 +278,8 @@ class OrderExecutor:
         )
 
     async def _send(self, intent: OrderIntent) -> OrderAck:
+        if self._fence is not None:
+            self._fence()  # NeedsOperator: not the writer any more, so never sent
         try:
             return await self._venue.submit(intent)
         finally:

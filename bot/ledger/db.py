@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.errors import InputError
+from bot.ledger.faults import DbTimeouts, map_unavailable, postgres_connect_args
 from bot.secrets import redact
 
 WRITE_OPTION = "lphedge_ledger_write"
@@ -56,13 +57,24 @@ def parse_url(url: str) -> LedgerUrl:
     return LedgerUrl(url, "sqlite", Path(parsed.database).absolute())
 
 
-def create_ledger_engine(where: LedgerUrl) -> Engine:
-    """An engine configured for the ledger's locking and durability needs."""
+def create_ledger_engine(
+    where: LedgerUrl, timeouts: DbTimeouts | None = None, describe: str = "ledger"
+) -> Engine:
+    """An engine configured for the ledger's locking, durability and fault needs
+    (`bot.ledger.faults`): bounded waits, and LedgerUnavailable for connection loss."""
+    timeouts = timeouts or DbTimeouts()
     if where.dialect == "postgresql":
-        return create_engine(where.url, pool_pre_ping=True)
-    engine = create_engine(where.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-    event.listen(engine, "connect", _sqlite_connect)
-    event.listen(engine, "begin", _sqlite_begin)
+        engine = create_engine(
+            where.url,
+            # the stall watch pings inside its watched time; without it, SQLAlchemy's ping
+            pool_pre_ping=timeouts.statement_s is None,
+            connect_args=postgres_connect_args(where.url, timeouts),
+        )
+    else:
+        engine = create_engine(where.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    map_unavailable(engine, describe)
     return engine
 
 

@@ -1,8 +1,11 @@
-"""One writer per account: a second lphedge on the same ledger and account refuses to start.
+"""One writer per account: a second lphedge for the same venue account refuses to start.
 
-PostgreSQL: a session advisory lock held on a dedicated connection for as long as the
-bot runs (the server drops it when that connection dies). SQLite: an OS file lock on a
-file beside the database (released by the kernel when the process dies).
+The lock is the lease's first half (`bot.ledger.lease`): PostgreSQL, a session advisory
+lock held on a dedicated connection for as long as the bot runs (the server drops it when
+that connection dies), in the server's `postgres` database so it spans every ledger on the
+server; SQLite, an OS file lock on a file beside the database (released by the kernel when
+the process dies). Both yield the held `Lease`, whose `check()` the bot runs before each
+order.
 """
 
 from __future__ import annotations
@@ -12,20 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine
 
-from bot.errors import NeedsOperator
-from bot.ledger.hashing import stable_key64
-from bot.secrets import redact
-
-
-def _refusal(account_key: str) -> NeedsOperator:
-    return NeedsOperator(
-        f"another lphedge is already writing for account {redact(account_key)!r} on this "
-        "ledger; stop that process first (only one writer per account is allowed)"
-    )
+from bot.ledger.lease import Lease, PostgresLease, SqliteLease
 
 
 def lock_file_path(db_path: Path, account_key: str) -> Path:
@@ -35,34 +27,22 @@ def lock_file_path(db_path: Path, account_key: str) -> Path:
 
 
 @contextmanager
-def sqlite_writer_lock(db_path: Path, account_key: str) -> Iterator[None]:
+def sqlite_writer_lock(db_path: Path, engine: Engine, account_key: str) -> Iterator[Lease]:
     """Hold an exclusive, non-blocking file lock for `account_key` beside `db_path`."""
-    lock = FileLock(lock_file_path(db_path, account_key), blocking=False)
+    lease = SqliteLease(lock_file_path(db_path, account_key), engine, account_key)
     try:
-        lock.acquire()
-    except Timeout:
-        raise _refusal(account_key) from None
-    try:
-        yield
+        yield lease
     finally:
-        lock.release()
+        lease.release()
 
 
 @contextmanager
-def postgres_writer_lock(url: str, account_key: str) -> Iterator[None]:
-    """Hold `pg_try_advisory_lock` for `account_key` (scoped to the current schema)."""
-    engine = create_engine(url, poolclass=NullPool)
+def postgres_writer_lock(
+    url: str, engine: Engine, account_key: str, regain_s: float = 30.0
+) -> Iterator[Lease]:
+    """Hold `pg_try_advisory_lock` for `account_key` on the ledger's server."""
+    lease = PostgresLease(url, engine, account_key, regain_s=regain_s)
     try:
-        with engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-            key = stable_key64(f"lphedge-writer:{schema}:{account_key}")
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
-            if not got:
-                raise _refusal(account_key)
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        yield lease
     finally:
-        engine.dispose()
+        lease.release()

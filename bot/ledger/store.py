@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, desc, insert, inspect, select, text
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.domain.orders import LedgerEvent
@@ -25,9 +25,11 @@ from bot.ledger import migrate
 from bot.ledger.anchors import Link, ledger_facts, links_from
 from bot.ledger.checkpoints import LedgerFacts
 from bot.ledger.db import WRITE_OPTION, LedgerUrl, create_ledger_engine, parse_url
+from bot.ledger.faults import DbTimeouts, StallWatch, first_line
 from bot.ledger.guards import missing_triggers
 from bot.ledger.hashing import GENESIS_HASH, canonical_dumps, event_hash, to_json_value
 from bot.ledger.kinds import EventHead, payload_of, typed_row
+from bot.ledger.lease import Lease
 from bot.ledger.locks import postgres_writer_lock, sqlite_writer_lock
 from bot.ledger.models import Base, LedgerEventRow
 from bot.ledger.verify import VerifyResult, verify_chain
@@ -62,18 +64,21 @@ def _to_event(row: Row[Any]) -> LedgerEvent:
 class Ledger:
     """An open ledger database. Use `Ledger.open(url)`; `close()` when done."""
 
-    def __init__(self, where: LedgerUrl, engine: Engine) -> None:
+    def __init__(self, where: LedgerUrl, engine: Engine, watch: StallWatch | None = None) -> None:
         self._where = where
         self._engine = engine
+        self._watch = watch
         self._append_lock = threading.Lock()
         self._listeners: list[Callable[[int, str], None]] = []
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True) -> Ledger:
+    def open(cls, url: str, *, create: bool = True, timeouts: DbTimeouts | None = None) -> Ledger:
         """Open (and create/migrate to the newest schema) the ledger at `url`.
 
         `url`: a SQLite file path, `sqlite:///path`, or `postgresql://...`. With
         `create=False` a missing SQLite file is an InputError instead of a new ledger.
+        `timeouts` bound the waits on the database (`bot.ledger.faults`); a running bot
+        sets a statement timeout, which also starts the stall watch on PostgreSQL.
         """
         where = parse_url(url)
         if not create and where.sqlite_path and not where.sqlite_path.is_file():
@@ -83,7 +88,10 @@ class Ledger:
             )
         if where.sqlite_path:
             where.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        ledger = cls(where, create_ledger_engine(where))
+        engine = create_ledger_engine(where, timeouts, describe_where(where))
+        limit = None if timeouts is None else timeouts.statement_s
+        watch = None if limit is None or where.sqlite_path else StallWatch(engine, limit + 1)
+        ledger = cls(where, engine, watch)
         try:
             if not create and not ledger._has_events_table():
                 raise InputError(
@@ -91,9 +99,9 @@ class Ledger:
                     "(a bot creates its ledger on its first run)"
                 )
             ledger._migrate()
-        except OperationalError as err:
+        except OperationalError as err:  # not mapped by the engine: an unexpected kind
             ledger.close()
-            raise LedgerUnavailable(f"ledger {ledger.describe()}: {_first_line(err)}") from None
+            raise LedgerUnavailable(f"ledger {ledger.describe()}: {first_line(err)}") from None
         except BaseException:
             ledger.close()
             raise
@@ -115,6 +123,8 @@ class Ledger:
         return self._engine
 
     def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
         self._engine.dispose()
 
     def __enter__(self) -> Ledger:
@@ -138,11 +148,7 @@ class Ledger:
 
     def describe(self) -> str:
         """Where the ledger is, without credentials: a file path or host/database."""
-        w = self._where
-        if w.sqlite_path:
-            return str(w.sqlite_path)
-        url = self._engine.url
-        return f"database {url.database!r} on {url.host}:{url.port or 5432}"
+        return describe_where(self._where)
 
     def _migrate(self) -> None:
         with self._engine.connect() as conn:
@@ -275,11 +281,15 @@ class Ledger:
         with self._engine.connect() as conn:
             return links_from(conn, seq)
 
-    def writer_lock(self, account_key: str) -> AbstractContextManager[None]:
-        """Hold the one-writer lock for `account_key`; raises NeedsOperator if taken."""
+    def writer_lock(
+        self, account_key: str, *, regain_s: float = 30.0
+    ) -> AbstractContextManager[Lease]:
+        """Hold the writer lease for `account_key` (`bot.ledger.lease`); raises
+        NeedsOperator if another bot holds it. A PostgreSQL lease whose lock connection
+        dropped is taken back after `regain_s` if no other bot took it meanwhile."""
         if self._where.sqlite_path is not None:
-            return sqlite_writer_lock(self._where.sqlite_path, account_key)
-        return postgres_writer_lock(self._where.url, account_key)
+            return sqlite_writer_lock(self._where.sqlite_path, self._engine, account_key)
+        return postgres_writer_lock(self._where.url, self._engine, account_key, regain_s)
 
 
 def payload_json(event: LedgerEvent) -> str:
@@ -287,9 +297,9 @@ def payload_json(event: LedgerEvent) -> str:
     return json.dumps(event.payload, sort_keys=True, separators=(",", ":"))
 
 
-def _first_line(err: OperationalError) -> str:
-    """The driver's own reason (refused, no such role, timeout), without SQLAlchemy's SQL
-    echo and help link; redacted, since a DSN can carry a password."""
-    text = str(err.orig) if err.orig is not None else str(err)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return redact(lines[0] if lines else type(err).__name__)
+def describe_where(where: LedgerUrl) -> str:
+    """Where a ledger is, without credentials: a file path or host/database."""
+    if where.sqlite_path:
+        return str(where.sqlite_path)
+    url = make_url(where.url)
+    return f"database {url.database!r} on {url.host}:{url.port or 5432}"
