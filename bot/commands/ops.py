@@ -12,7 +12,9 @@ from bot import wiring
 from bot.clock import SystemClock
 from bot.commands.common import ConfigOption, guarded, print_json, settings_from
 from bot.commands.status_view import print_status, status_data
+from bot.config import Settings
 from bot.domain import events as ev
+from bot.ledger.checkpointer import write_witness
 from bot.operator import OPERATOR
 
 DbOption = typer.Option(None, "--db", help="Ledger URL (default: the config's ledger.url).")
@@ -26,8 +28,35 @@ CreateOption = typer.Option(
 def _open(config: Path | None, db: str | None, create: bool = False) -> Any:
     """The ledger a bot writes; one that does not exist is an error unless `create`, so a
     mistyped path never gets a halt no bot will read."""
+    return _open_with(config, db, create)[0]
+
+
+def _open_with(config: Path | None, db: str | None, create: bool = False) -> tuple[Any, Settings]:
     settings = settings_from(config, {"ledger": {"url": db}})
-    return guarded(lambda: wiring.ledger(settings, create=create))
+    return guarded(lambda: wiring.ledger(settings, create=create)), settings
+
+
+def _operator_event(
+    config: Path | None, db: str | None, create: bool, kind: str, payload: dict[str, Any]
+) -> tuple[int, str]:
+    """Append an operator's event; with `ledger.checkpoint_key` set, witness it in the
+    checkpoint file, so the running bot signs over it instead of alerting on tampering.
+    The seq and what was said about the witness."""
+    ledger, settings = _open_with(config, db, create)
+    try:
+        now = SystemClock().now_ms()
+        seq = guarded(lambda: ledger.append(kind, payload, ts_ms=now))
+        cfg = settings.ledger
+        if cfg.checkpoint_key is None or cfg.checkpoint_file is None:
+            return seq, ""
+        key = cfg.checkpoint_key.get_secret_value().encode("utf-8")
+        try:
+            write_witness(ledger, cfg.checkpoint_file, key, seq, now)
+        except OSError as err:
+            return seq, f"; not witnessed in {cfg.checkpoint_file}: {err.strerror}"
+        return seq, f"; witnessed in {cfg.checkpoint_file}"
+    finally:
+        ledger.close()
 
 
 def status(
@@ -56,27 +85,18 @@ def halt(
     create: bool = CreateOption,
 ) -> None:
     """Halt a running bot (it places no new hedge orders) until `lphedge resume`."""
-    ledger = _open(config, db, create)
-    try:
-        payload = ev.to_payload(ev.Halt(reason, OPERATOR, flatten))
-        seq = ledger.append(ev.HALT, payload, ts_ms=SystemClock().now_ms())
-    finally:
-        ledger.close()
-    typer.echo(f"halt recorded (event {seq}){'; flattening hedges' if flatten else ''}")
+    payload = ev.to_payload(ev.Halt(reason, OPERATOR, flatten))
+    seq, witness = _operator_event(config, db, create, ev.HALT, payload)
+    typer.echo(f"halt recorded (event {seq}){'; flattening hedges' if flatten else ''}{witness}")
 
 
 def resume(
     config: Path | None = ConfigOption, db: str | None = DbOption, create: bool = CreateOption
 ) -> None:
     """Lift an operator halt."""
-    ledger = _open(config, db, create)
-    try:
-        seq = ledger.append(
-            ev.RESUME, {"reason": "resume", "source": OPERATOR}, ts_ms=SystemClock().now_ms()
-        )
-    finally:
-        ledger.close()
-    typer.echo(f"resume recorded (event {seq})")
+    payload = {"reason": "resume", "source": OPERATOR}
+    seq, witness = _operator_event(config, db, create, ev.RESUME, payload)
+    typer.echo(f"resume recorded (event {seq}){witness}")
 
 
 def register(app: typer.Typer) -> None:

@@ -50,8 +50,8 @@ def read_lines(path: Path, flag: str = "--checkpoint") -> list[tuple[int, str]]:
         raise InputError(f"{flag}: cannot read {path}: {err.strerror}") from None
 
 
-def last_signed(path: Path, key: bytes) -> Checkpoint | None:
-    """The newest line of the file that parses and is signed under `key` (None: none)."""
+def _tail(path: Path, key: bytes) -> list[Checkpoint]:
+    """The signed checkpoints in the file's last `TAIL_BYTES`, oldest first."""
     try:
         with path.open("rb") as f:
             f.seek(0, os.SEEK_END)
@@ -59,12 +59,26 @@ def last_signed(path: Path, key: bytes) -> Checkpoint | None:
             f.seek(max(0, size - TAIL_BYTES))
             chunk = f.read().decode("ascii", "replace")
     except FileNotFoundError:
-        return None
-    for line in reversed(chunk.splitlines()):
+        return []
+    out = []
+    for line in chunk.splitlines():
         try:
             cp = parse_line(line.strip())
         except CheckpointFormatError:
             continue
         if signature_ok(cp, key):
-            return cp
-    return None
+            out.append(cp)
+    return out
+
+
+def last_signed(path: Path, key: bytes) -> Checkpoint | None:
+    """The newest anchoring checkpoint of the file signed under `key` (None: none);
+    witnesses anchor nothing and are skipped."""
+    anchors = [cp for cp in _tail(path, key) if not cp.witness]
+    return anchors[-1] if anchors else None
+
+
+def witnessed(path: Path, key: bytes, after_seq: int) -> dict[int, str]:
+    """seq -> hash of the events after `after_seq` that an operator command wrote and
+    witnessed under `key`."""
+    return {cp.seq: cp.tip_hash for cp in _tail(path, key) if cp.witness and cp.seq > after_seq}

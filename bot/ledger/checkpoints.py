@@ -31,7 +31,11 @@ class Checkpoint:
     """The ledger at one moment. `ledger` is the hash of its first event (its identity,
     which moves with the data); `where` says where it was (path or host/database, no
     credentials), for people; `mac` is hex HMAC-SHA256 over `encode(self)`. `disowned`,
-    when set, is a writer's signed refusal: "events from this seq on are not mine"."""
+    when set, is a writer's signed refusal: "events from this seq on are not mine".
+    `witness` marks an operator command's record of the one event it wrote (seq, hash):
+    it pins that event like a checkpoint, but vouches for nothing before it, so it never
+    anchors the tail; the running bot's writer accepts that event as written by a key
+    holder (`bot.ledger.checkpointer`)."""
 
     ledger: str
     where: str
@@ -43,12 +47,19 @@ class Checkpoint:
     mac: str = ""
     v: int = VERSION
     disowned: int | None = None
+    witness: bool = False
+
+
+def _body(cp: Checkpoint) -> dict[str, Any]:
+    body = {name: getattr(cp, name) for name in _FIELDS}
+    if cp.witness:  # only when set, so checkpoints signed before it existed still verify
+        body["witness"] = True
+    return body
 
 
 def encode(cp: Checkpoint) -> bytes:
     """The canonical bytes signed: the fields but `mac`, as sorted compact ASCII JSON."""
-    body = {name: getattr(cp, name) for name in _FIELDS}
-    return _DOMAIN + canonical_dumps(body).encode("ascii")
+    return _DOMAIN + canonical_dumps(_body(cp)).encode("ascii")
 
 
 def _mac(cp: Checkpoint, key: bytes) -> str:
@@ -67,8 +78,7 @@ def signature_ok(cp: Checkpoint, key: bytes) -> bool:
 
 def to_line(cp: Checkpoint) -> str:
     """One JSON line (no newline) for the checkpoint file and the log."""
-    body = {name: getattr(cp, name) for name in _FIELDS} | {"mac": cp.mac}
-    return canonical_dumps(body)
+    return canonical_dumps(_body(cp) | {"mac": cp.mac})
 
 
 class CheckpointFormatError(ValueError):
@@ -106,11 +116,13 @@ def parse_line(line: str) -> Checkpoint:
         raise CheckpointFormatError("not JSON") from None
     if not isinstance(body, dict):
         raise CheckpointFormatError("not a JSON object")
-    unknown = sorted(set(body) - {*_FIELDS, "mac"})
+    unknown = sorted(set(body) - {*_FIELDS, "mac", "witness"})
     if unknown:
         raise CheckpointFormatError(f"unknown field(s) {', '.join(unknown)}")
     if body.get("v") != VERSION:
         raise CheckpointFormatError(f"version must be {VERSION}")
+    if body.get("witness", True) is not True:
+        raise CheckpointFormatError("witness must be true when present")
     return Checkpoint(
         ledger=_hex64(body, "ledger"),
         where=_str(body, "where") or "",
@@ -121,6 +133,7 @@ def parse_line(line: str) -> Checkpoint:
         run_id=_str(body, "run_id", optional=True),
         mac=_hex64(body, "mac"),
         disowned=None if body.get("disowned") is None else _int(body, "disowned"),
+        witness="witness" in body,
     )
 
 
@@ -183,6 +196,7 @@ def audit(lines: Sequence[tuple[int, str]], key: bytes, facts: LedgerFacts) -> A
     problems: list[str] = []
     last: Checkpoint | None = None
     disowned: list[Checkpoint] = []
+    witnessed: set[int] = set()
     for number, line in lines:
         try:
             cp = parse_line(line)
@@ -197,6 +211,9 @@ def audit(lines: Sequence[tuple[int, str]], key: bytes, facts: LedgerFacts) -> A
         problem = _against_ledger(cp, facts)
         if problem is not None:
             problems.append(f"{problem} (line {number})")
+        if cp.witness:
+            witnessed.add(cp.seq)
+            continue
         last = cp if last is None or cp.seq >= last.seq else last
         if cp.disowned is not None:
             disowned.append(cp)
@@ -204,7 +221,7 @@ def audit(lines: Sequence[tuple[int, str]], key: bytes, facts: LedgerFacts) -> A
     unanchored = facts.tip_seq - (last.seq if last else 0)
     if unanchored > 0:
         warnings.append(f"{unanchored} events after the last checkpoint are not anchored")
-    refused = tuple(_disowned(disowned, last, facts))
+    refused = tuple(_disowned([d for d in disowned if d.disowned not in witnessed], last, facts))
     return Audit(len(lines), tuple(problems), tuple(warnings), last, refused)
 
 

@@ -232,3 +232,42 @@ def test_bad_input_exits_2(db_url: str, tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.delenv("LPHEDGE_LEDGER__CHECKPOINT_KEY")
     code, lines = _verify(db_url, tmp_path / "cp.jsonl")
     assert code == 2 and "ledger.checkpoint_key is not set" in "".join(lines)
+
+
+async def test_an_operators_halt_and_resume_are_witnessed_not_alerted_on(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lphedge halt`/`resume` while the bot runs: the bot signs over them; a forgery next
+    to them is still refused."""
+    path = tmp_path / "cp.jsonl"
+    monkeypatch.setenv("LPHEDGE_LEDGER__CHECKPOINT_FILE", str(path))
+    alerts: list[str] = []
+
+    async def alert(text: str) -> None:
+        alerts.append(text)
+
+    ledger = Ledger.open(db_url)
+    writer = Checkpointer(ledger, KEY.encode(), path, FixedClock(1), "run1", alert=alert)
+    ledger.append("note", {"text": "tick"}, ts_ms=1, run_id="run1")
+    assert (await writer.checkpoint()) is not None
+    runner = CliRunner()
+    halted = runner.invoke(app, ["halt", "--db", db_url, "--reason", "lunch"])
+    assert halted.exit_code == 0, halted.output
+    assert f"witnessed in {path}" in halted.output
+    ledger.append("note", {"text": "tick"}, ts_ms=2, run_id="run1")
+    resumed = runner.invoke(app, ["resume", "--db", db_url])
+    assert resumed.exit_code == 0, resumed.output
+    ledger.append("note", {"text": "tick"}, ts_ms=3, run_id="run1")
+    cp = await writer.checkpoint()
+    assert cp is not None and cp.seq == 5 and alerts == []
+    code, lines = _verify(db_url, path)
+    assert code == 0, lines
+    assert lines == ["ok: 5 events (tip " + lines[0].split("(tip ", 1)[1]], lines
+
+    # A witness names one event: an event forged beside it is still not vouched for.
+    forged = ledger.append("note", {"text": "forged"}, ts_ms=4, run_id="x")  # not the bot's
+    writer._own.pop(forged)
+    ledger.append("note", {"text": "tick"}, ts_ms=5, run_id="run1")
+    assert await writer.checkpoint() is None
+    assert alerts and f"event {forged} was not written by" in alerts[0]
+    ledger.close()
