@@ -79,6 +79,8 @@ class Monitor:
         m.last_tick.set(now / 1000)
         for notice in self.narrator.observe(result, now):
             await self.alert(notice.text)
+        for note in result.alerts:  # a failed tick has them too (a chain outage halt)
+            await self.alert(note)
         if result.error:
             m.errors.inc()
             return
@@ -86,8 +88,6 @@ class Monitor:
         for asset in result.book.assets.values() if result.book else ():
             m.lp_delta.labels(asset.asset).set(float(asset.delta))
             m.gamma.labels(asset.asset).set(asset.gamma)
-        for note in result.alerts:
-            await self.alert(note)
         m.orders.inc(len(result.acks))
         if result.verdict and result.verdict.halt:
             m.halts.inc()

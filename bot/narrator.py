@@ -75,6 +75,8 @@ class Narrator:
             price = self._prices.get(asset)
             usd = f" (~${abs(net) * price:,.0f})" if price else ""
             parts.append(f"{asset} {_amount(net)}{usd}")
+        if not parts and not self._lp and not self._hedge_known:
+            return "exposure not read yet"
         if not parts:
             return "nothing unhedged"
         if not self._hedge_known:

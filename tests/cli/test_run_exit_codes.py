@@ -22,6 +22,7 @@ from bot.devchain.anvil import rpc
 from bot.errors import InputError
 from bot.ledger.store import Ledger
 from tests.support.anvil import ChainWorld
+from tests.support.webhook import webhook_sink
 
 ETH_1H = data_dir() / "market/binance_perp_1h/ETHUSDT_1h.csv"
 FUNDING = data_dir() / "market/binance_perp_funding_8h/ETH_USDT_USDT-8h-funding_rate.csv"
@@ -37,6 +38,7 @@ def config(tmp_path: Path, w: ChainWorld, **over: str) -> Path:
         "start": f'"{AT_3000}"',
         "ledger": f'"sqlite:///{tmp_path / "ledger.db"}"',
         "outage": "300",
+        "ops": "",
         **over,
     }
     text = f"""
@@ -61,6 +63,7 @@ speed = 60
 url = {values["ledger"]}
 [ops]
 notice_every_s = 10
+{values["ops"]}
 """
     path = tmp_path / "lphedge.toml"
     path.write_text(text)
@@ -162,9 +165,13 @@ def test_a_running_bot_says_it_is_halted_once_not_every_tick(
 def test_a_running_bot_stops_with_2_on_a_config_that_cannot_work(
     fresh: ChainWorld, tmp_path: Path
 ) -> None:
-    done = lphedge("run", "-c", config(tmp_path, fresh, chain_id="1"), timeout=60)
+    with webhook_sink() as hook:
+        ops = f'webhook_url = "{hook.url}"'
+        done = lphedge("run", "-c", config(tmp_path, fresh, chain_id="1", ops=ops), timeout=60)
     assert done.returncode == 2
     assert "chain.chain_id: expected 1, got 31337" in done.stderr.splitlines()[-1]
+    [alert] = hook.texts()  # the alert channel hears it too, once
+    assert alert.startswith("lphedge: tick failed: chain.chain_id: expected 1, got 31337"), alert
 
 
 def test_a_second_bot_refused_the_writer_lock_writes_nothing(
@@ -203,8 +210,13 @@ def test_a_second_bot_refused_the_writer_lock_writes_nothing(
 def test_a_chain_unreadable_past_max_outage_halts_until_resumed(
     fresh: ChainWorld, tmp_path: Path
 ) -> None:
-    cfg = config(tmp_path, fresh, rpc='"http://127.0.0.1:9"', outage="2")
-    _code, err = run_for(cfg, 7)
+    with webhook_sink() as hook:
+        ops = f'webhook_url = "{hook.url}"'
+        cfg = config(tmp_path, fresh, rpc='"http://127.0.0.1:9"', outage="2", ops=ops)
+        _code, err = run_for(cfg, 7)
+    texts = hook.texts()
+    assert texts[0].startswith("lphedge: tick failed: no RPC endpoint answered"), texts
+    assert sum("halted until `lphedge resume`: chain unreadable" in t for t in texts) == 1, texts
     assert "tick failed: no RPC endpoint answered" in err  # said at once...
     told = [ln for ln in err.splitlines() if "halted until `lphedge resume`" in ln]
     assert len(told) == 1 and "chain.max_outage_s 2" in told[0], err  # ...and the halt once
