@@ -264,7 +264,7 @@ class Engine:
 
     async def _tick(self) -> TickResult:
         if self.p.guard is not None:
-            self.p.guard()  # NeedsOperator once another bot may be writing for the account
+            self.p.guard()  # raises NotTheWriter (lost or suspended lease): nothing is done
         now = self.p.clock.now_ms()
         desk = await self._desk()
         chain, market, hedges = await self._read_all()

@@ -86,7 +86,7 @@ def _is_unavailable(dialect: str, exc: BaseException | None) -> bool:
 def first_line(exc: BaseException | None) -> str:
     """A driver error's first line, without SQLAlchemy's SQL echo; redacted."""
     orig = getattr(exc, "orig", None)
-    msg = str(orig if orig is not None else exc)
+    msg = str(orig if orig is not None else exc) or type(exc).__name__
     lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
     return redact(lines[0] if lines else type(exc).__name__)
 

@@ -39,7 +39,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.errors import LedgerUnavailable, NeedsOperator, NotTheWriter
 from bot.ledger.db import WRITE_OPTION
-from bot.ledger.faults import DbTimeouts, cut_socket, postgres_connect_args
+from bot.ledger.faults import DbTimeouts, cut_socket, first_line, postgres_connect_args
 from bot.ledger.hashing import stable_key64
 from bot.secrets import redact
 
@@ -164,7 +164,7 @@ class Lease:
         except TimeoutError:
             gone = f"the lock connection did not answer within {CHECK_TIMEOUT_S:g}s"
         except (DBAPIError, OSError, LedgerUnavailable) as exc:
-            gone = f"the lock connection is gone ({_first_line(exc)})"
+            gone = f"the lock connection is gone ({first_line(exc)})"
         if gone is not None:
             if self.can_regain:
                 self._suspend(gone)
@@ -349,12 +349,12 @@ def _lock_connection(url: str, only: str | None = None) -> tuple[Engine, Connect
         except OperationalError as exc:
             engine.dispose()
             if n == len(tries) - 1:
-                raise LedgerUnavailable(f"writer lease: {_first_line(exc)}") from None
+                raise LedgerUnavailable(f"writer lease: {first_line(exc)}") from None
             log.warning(
                 "writer lease: database %r not reachable (%s); the lease spans only the "
                 "ledger's database %r",
                 LOCK_DATABASE,
-                _first_line(exc),
+                first_line(exc),
                 ledger_db,
             )
             continue
@@ -390,10 +390,3 @@ class SqliteLease(Lease):
 
     def release(self) -> None:
         self._lock.release()
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    msg = str(orig if orig is not None else exc) or type(exc).__name__
-    lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
-    return redact(lines[0] if lines else type(exc).__name__)
