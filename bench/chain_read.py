@@ -3,6 +3,10 @@
 Prints HTTP requests, eth_calls and milliseconds per tick (median of warm ticks, a new
 block before each) for `ChainReader` beside a naive reader that sends one `eth_call`
 per view function. Target: 1,000 positions in <= 3 requests and < 150 ms per tick.
+
+Then positions over two chains at once (two anvil nodes, chain ids 31337 and 8453, read
+concurrently by `MultiChainReader`): requests per tick per chain (target <= 3) and ms per
+tick. `python -m bench.chain_read --two-chains` runs only that part.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 from bot.amm.liquidity_amounts import position_amounts
 from bot.amm.position_fees import fee_growth_inside, uncollected_fees
 from bot.chain.abi import view
+from bot.chain.multi_chain import MultiChainReader
 from bot.chain.reader import ChainReader, ChainReaderConfig
 from bot.chain.rpc import RpcClient
 from bot.devchain.anvil import ACCOUNTS, Anvil, rpc
@@ -200,7 +206,92 @@ async def run(world: UniswapWorld, ids: list[int]) -> list[Row]:
     return rows
 
 
+TWO_CHAIN_IDS = (31337, 8453)
+TWO_CHAIN_POSITIONS = 200  # per chain
+
+
+@dataclass(frozen=True)
+class ChainRow:
+    chain: str
+    positions: int
+    cold_requests: int
+    requests: float
+    eth_calls: float
+
+
+async def bench_two_chains(
+    worlds: Sequence[tuple[int, UniswapWorld, list[int]]],
+) -> tuple[list[ChainRow], float]:
+    """Warm ticks over both chains (a new block on each before every tick): rows per
+    chain, and the median ms per tick for the whole book."""
+    readers = [
+        ChainReader(
+            ChainReaderConfig(
+                (w.url,), cid, w.position_manager, token_ids=tuple(ids), name=str(cid)
+            )
+        )
+        for cid, w, ids in worlds
+    ]
+    async with MultiChainReader(readers) as multi:
+        snap = await multi.read()
+        assert len(snap.positions) == sum(len(ids) for _, _, ids in worlds), snap.errors[:3]
+        cold = {name: s.http_requests for name, s in multi.stats().items()}
+        times: list[float] = []
+        per_chain: dict[str, list[tuple[int, int]]] = {name: [] for name in cold}
+        for _ in range(WARM_TICKS):
+            for _cid, w, _ids in worlds:
+                rpc(w.url, "evm_mine")
+            before = {n: (s.http_requests, s.rpc_calls) for n, s in multi.stats().items()}
+            start = time.perf_counter()
+            await multi.read()
+            times.append((time.perf_counter() - start) * 1000)
+            for n, s in multi.stats().items():
+                per_chain[n].append((s.http_requests - before[n][0], s.rpc_calls - before[n][1]))
+    rows = [
+        ChainRow(
+            name,
+            len(ids),
+            cold[name],
+            statistics.median(r for r, _ in per_chain[name]),
+            statistics.median(c for _, c in per_chain[name]),
+        )
+        for (_cid, _w, ids), name in zip(worlds, per_chain, strict=True)
+    ]
+    return rows, statistics.median(times)
+
+
+def two_chains() -> None:
+    """Two anvil nodes, the world and TWO_CHAIN_POSITIONS positions on each."""
+    started = time.perf_counter()
+    with Anvil(chain_id=TWO_CHAIN_IDS[0]) as a, Anvil(chain_id=TWO_CHAIN_IDS[1]) as b:
+        worlds = []
+        for cid, anvil in zip(TWO_CHAIN_IDS, (a, b), strict=True):
+            chain = DevChain(anvil.url)
+            try:
+                if cid != TWO_CHAIN_IDS[0]:  # other addresses on the other chain
+                    chain.rpc("anvil_setNonce", ACCOUNTS[0], hex(40))
+                world, _burned = deploy_world(anvil.url)
+                ids = mint_positions(chain, world, TWO_CHAIN_POSITIONS)
+            finally:
+                chain.close()
+            worlds.append((cid, world, ids))
+        setup_s = time.perf_counter() - started
+        rows, ms = asyncio.run(bench_two_chains(worlds))
+    print(f"two chains: 2 anvil + deploy + {TWO_CHAIN_POSITIONS} mints each: {setup_s:.1f} s")
+    print(f"{'chain':<8} {'positions':>9} {'cold req':>8} {'req/tick':>8} {'eth_call/tick':>13}")
+    for r in rows:
+        print(
+            f"{r.chain:<8} {r.positions:>9} {r.cold_requests:>8} {r.requests:>8g} "
+            f"{r.eth_calls:>13g}"
+        )
+    total = sum(r.positions for r in rows)
+    print(f"both chains, {total} positions, read concurrently: {ms:.1f} ms per tick (median)")
+
+
 def main() -> None:
+    if "--two-chains" in sys.argv[1:]:
+        two_chains()
+        return
     started = time.perf_counter()
     with Anvil() as anvil:
         world, _burned = deploy_world(anvil.url)
@@ -222,6 +313,7 @@ def main() -> None:
             f"{r.eth_calls:>13g} {r.ms:>9.1f}"
         )
     print(f"total {time.perf_counter() - started:.1f} s")
+    two_chains()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -34,6 +35,7 @@ from bot.config_sections import (
     MULTICALL3,
     NUMBER_TYPES,
     UNISWAP_V3_NPM_MAINNET,
+    ChainEntry,
     ChainSettings,
     LedgerSettings,
     Mode,
@@ -44,6 +46,7 @@ from bot.config_sections import (
     RiskSettings,
     StrategySettings,
     VenueSettings,
+    chain_list,
 )
 from bot.errors import ConfigError
 
@@ -56,6 +59,7 @@ __all__ = [  # the sections live in bot.config_sections; import them from here
     "MULTICALL3",
     "NUMBER_TYPES",
     "UNISWAP_V3_NPM_MAINNET",
+    "ChainEntry",
     "ChainSettings",
     "LedgerSettings",
     "Mode",
@@ -90,6 +94,9 @@ class Settings(BaseSettings):
     confirm_live: bool = False
     account: str = Field("default", description="Names the venue account for the writer lock.")
     chain: ChainSettings = Field(default_factory=ChainSettings)
+    chains: list[ChainEntry] = Field(
+        default_factory=list, description="More chains (`[[chains]]`), netted into one book."
+    )
     assets: dict[str, str] = Field(default_factory=dict, description="Token symbol -> asset.")
     venue: VenueSettings = Field(default_factory=VenueSettings)
     strategy: StrategySettings = Field(default_factory=StrategySettings)
@@ -98,6 +105,11 @@ class Settings(BaseSettings):
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
+
+    @model_validator(mode="after")
+    def _chains_agree(self) -> Settings:
+        chain_list(self.chain, self.chains)  # ConfigError naming the conflicting field
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -121,6 +133,9 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret in this config, for the redaction registry."""
         values = [u.get_secret_value() for u in self.chain.rpc_urls]
+        for entry in self.chains:
+            values += entry.rpc_url_values()
+            values += [entry.ws_url.get_secret_value()] if entry.ws_url else []
         for s in (
             self.chain.ws_url,
             self.venue.api_key,
@@ -165,7 +180,8 @@ def _format_error(err: ValidationError) -> str:
     string may be a secret)."""
     lines = []
     for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"]) or "(root)"
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"])
+        path = path.removeprefix(".") or "(root)"
         msg = e["msg"].removeprefix("Value error, ")
         value = e.get("input")
         number = isinstance(value, NUMBER_TYPES) and not isinstance(value, bool)

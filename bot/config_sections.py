@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import UnionType
@@ -76,8 +77,8 @@ def _check_address(value: str, field: str) -> str:
     return v
 
 
-class ChainSettings(_Section):
-    """Where the LP positions live and how to read them."""
+class _ChainRead(_Section):
+    """How to read one chain's LP positions (shared by `[chain]` and `[[chains]]`)."""
 
     chain_id: int | None = Field(
         None, ge=1, le=MAX_CHAIN_ID, description="Expected chain id; the RPC is checked against it."
@@ -91,14 +92,6 @@ class ChainSettings(_Section):
     multicall: str = MULTICALL3
     rpc_timeout_s: float = Field(
         5.0, gt=0, le=120, description="Seconds one RPC request may take; then the next URL."
-    )
-    poll_seconds: float = Field(12.0, gt=0, le=3600)
-    max_tick_seconds: float = Field(60.0, gt=0, le=86_400, description="Tick at least this often.")
-    max_outage_s: float = Field(
-        300.0,
-        ge=1,
-        le=7 * 86_400,
-        description="Chain unreadable this long: halt until `lphedge resume` (and alert).",
     )
 
     @field_validator("position_manager", "multicall")
@@ -122,6 +115,25 @@ class ChainSettings(_Section):
     def rpc_url_values(self) -> tuple[str, ...]:
         return tuple(u.get_secret_value() for u in self.rpc_urls)
 
+    def has_positions(self) -> bool:
+        return bool(self.token_ids or self.owners or self.v2_pairs)
+
+    def uniswap_v3_manager(self) -> str:
+        return self.position_manager
+
+
+class ChainSettings(_ChainRead):
+    """Where the LP positions live and how to read them; the loop's timing for every chain."""
+
+    poll_seconds: float = Field(12.0, gt=0, le=3600)
+    max_tick_seconds: float = Field(60.0, gt=0, le=86_400, description="Tick at least this often.")
+    max_outage_s: float = Field(
+        300.0,
+        ge=1,
+        le=7 * 86_400,
+        description="Chain unreadable this long: halt until `lphedge resume` (and alert).",
+    )
+
     def require_positions(self) -> None:
         """Refuse to run a bot that has nothing to read: no RPC URL, or no position."""
         if not self.rpc_urls:
@@ -129,11 +141,113 @@ class ChainSettings(_Section):
                 "chain.rpc_urls: no RPC URL configured; set it in the config or in "
                 "LPHEDGE_CHAIN__RPC_URLS"
             )
-        if not (self.token_ids or self.owners or self.v2_pairs):
+        if not self.has_positions():
             raise ConfigError(
                 "chain.token_ids, chain.owners, chain.v2_pairs: all empty, so there is no LP "
                 "position to hedge; list NFT ids, owners or v2 pair addresses"
             )
+
+
+# Protocols a `[[chains]]` entry may name in `position_managers`; v4 and the forks
+# (PancakeSwap v3, Aerodrome Slipstream) are read by later work.
+PROTOCOLS = ("uniswap_v3",)
+_CHAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+class ChainEntry(_ChainRead):
+    """One more chain to read (`[[chains]]`): its name, id and positions; per-chain token
+    -> asset entries (`assets`, 0x address or symbol -> asset) add to the global `[assets]`."""
+
+    name: str = Field(description="Names the chain in logs, the ledger and `positions`.")
+    chain_id: int | None = Field(None, ge=1, le=MAX_CHAIN_ID, description="Required.")
+    position_managers: dict[str, str] = Field(
+        default_factory=dict, description="Protocol -> position manager (uniswap_v3)."
+    )
+    assets: dict[str, str] = Field(default_factory=dict, description="Token -> asset, this chain.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _CHAIN_NAME.fullmatch(v):
+            raise ValueError(f"must be 1-32 of a-z, 0-9, _ and -, got {v!r}")
+        return v
+
+    @field_validator("position_managers")
+    @classmethod
+    def _managers(cls, v: dict[str, str]) -> dict[str, str]:
+        for protocol, address in v.items():
+            if protocol not in PROTOCOLS:
+                raise ValueError(
+                    f"{protocol}: not a protocol read yet (supported: {', '.join(PROTOCOLS)})"
+                )
+            _check_address(address, protocol)
+        return v
+
+    def uniswap_v3_manager(self) -> str:
+        return self.position_managers.get("uniswap_v3", self.position_manager)
+
+
+def _entry_conflicts(i: int, entry: ChainEntry) -> None:
+    where = f"chains[{i}]"
+    if entry.chain_id is None:
+        raise ConfigError(f"{where}.chain_id: required, to check each RPC serves that chain")
+    if not entry.rpc_urls:
+        raise ConfigError(f"{where}.rpc_urls: no RPC URL for chain {entry.name!r}")
+    npm = entry.position_managers.get("uniswap_v3")
+    # set by hand (CLI overrides re-validate a dump, so every field looks set: compare)
+    explicit = entry.position_manager.lower() != UNISWAP_V3_NPM_MAINNET.lower()
+    if npm is not None and explicit and npm.lower() != entry.position_manager.lower():
+        raise ConfigError(
+            f"{where}.position_managers.uniswap_v3: differs from {where}.position_manager; "
+            "give one of them"
+        )
+
+
+def chain_list(chain: ChainSettings, chains: Sequence[ChainEntry]) -> list[tuple[str, _ChainRead]]:
+    """Every chain to read as (name, section): `[chain]` as "main" when it has an RPC URL or
+    positions, then `[[chains]]`. Raises ConfigError naming the field of a conflict."""
+    out: list[tuple[str, _ChainRead]] = []
+    if chain.rpc_urls or chain.has_positions() or not chains:
+        out.append(("main", chain))
+    if chains and out:
+        if chain.chain_id is None:
+            raise ConfigError(
+                "chain.chain_id: must be set when [[chains]] lists more chains "
+                "(each chain is told apart by its id)"
+            )
+        if not chain.rpc_urls:
+            raise ConfigError("chain.rpc_urls: [chain] lists positions but no RPC URL")
+    seen_ids = {c.chain_id: "chain.chain_id" for _, c in out}
+    seen_names = {"main": "chain"} if out else {}
+    for i, entry in enumerate(chains):
+        _entry_conflicts(i, entry)
+        if entry.name in seen_names:
+            raise ConfigError(
+                f"chains[{i}].name: {entry.name!r} is already the name of {seen_names[entry.name]}"
+            )
+        if entry.chain_id in seen_ids:
+            raise ConfigError(
+                f"chains[{i}].chain_id: {entry.chain_id} is also {seen_ids[entry.chain_id]}; "
+                "list each chain once"
+            )
+        seen_names[entry.name] = f"chains[{i}]"
+        seen_ids[entry.chain_id] = f"chains[{i}].chain_id"
+        out.append((entry.name, entry))
+    return out
+
+
+def require_chain_positions(chain: ChainSettings, chains: Sequence[ChainEntry]) -> None:
+    """Refuse to run a bot with nothing to read, naming the first empty chain's fields."""
+    if not chains:
+        chain.require_positions()
+        return
+    for i, entry in enumerate(chains):
+        if not entry.has_positions():
+            raise ConfigError(
+                f"chains[{i}].token_ids, chains[{i}].owners, chains[{i}].v2_pairs: all empty "
+                f"on chain {entry.name!r}; list NFT ids, owners or v2 pair addresses"
+            )
+    chain_list(chain, chains)
 
 
 class ReplaySettings(_Section):

@@ -29,7 +29,7 @@ from bot.domain.lp import ChainSnapshot, ExposureBook
 from bot.domain.market import AssetMap, Instrument, MarketSnapshot
 from bot.domain.orders import HedgePosition, HedgeTarget, OrderAck, OrderIntent
 from bot.engine_account import AccountDesk, DeskReport
-from bot.engine_events import tick_event
+from bot.engine_events import tick_event, tick_payload
 from bot.engine_options import OptionDesk, OptionsPolicy, split_positions
 from bot.engine_risk import DayPnl, pool_prices_of
 from bot.errors import (
@@ -41,7 +41,7 @@ from bot.errors import (
     NotTheWriter,
 )
 from bot.hedge import planner
-from bot.hedge.risk import RiskInputs, RiskLimits, Verdict, check
+from bot.hedge.risk import ANY_ASSET, RiskInputs, RiskLimits, Verdict, blind_assets, check
 from bot.operator import CHAIN_OUTAGE, OperatorState, OperatorWatch
 from bot.ports import Clock, LedgerReader, LedgerWriter, MarketData, PositionSource, Venue
 from strategies.base import HedgeStrategy, StrategyContext, StrategyState
@@ -270,6 +270,8 @@ class Engine:
         chain, market, hedges = await self._read_all()
         for err in chain.errors:
             self._append(ev.ERROR, ev.ErrorEvent(f"position {err.item}", err.message))
+        for head in chain.unread:
+            self._append(ev.ERROR, ev.ErrorEvent(f"chain {head.name}", head.error or ""))
         if isinstance(market, ConfigError):
             raise market  # e.g. a venue symbol that is not listed: no retry will fix it
         if isinstance(market, BaseException):
@@ -300,7 +302,7 @@ class Engine:
             by_symbol,
         )
         result = await self._act(chain.block_number, book, targets, plan.intents, verdict)
-        alerts = desk.alerts
+        alerts = desk.alerts + _blind_alerts(self._blind(now, chain, op))
         if self.p.account is not None and not self.p.dry_run:
             after = await self.p.account.after_tick(list(self.p.symbols.values()), result.acks)
             alerts += after.alerts
@@ -440,7 +442,8 @@ class Engine:
         options: Mapping[str, Decimal] | None = None,
     ) -> None:
         marked = set(self.p.symbols.values()) | set(options or {})
-        self._append(ev.TICK, tick_event(chain, book, market, perps, marked, self.p.assets))
+        tick = tick_event(chain, book, market, perps, marked, self.p.assets)
+        self._append(ev.TICK, tick_payload(chain, tick))
 
     def _risk_inputs(
         self,
@@ -452,6 +455,7 @@ class Engine:
         op: OperatorState,
         intents: tuple[OrderIntent, ...] = (),
     ) -> RiskInputs:
+        blind = self._blind(now, chain, op)
         pool_prices = pool_prices_of(book)
         recent = self.p.ledger.events([ev.ORDER_INTENT], since_ms=now - HOUR_MS)
         deltas: dict[str, float] = {}
@@ -468,11 +472,20 @@ class Engine:
             marks=dict(market.prices),
             hedges=hedges,
             orders_last_hour=len(recent),
-            pnl_today_usd=self._day.pnl(now, book, hedges),
+            pnl_today_usd=self._day.pnl(now, book, hedges, complete=not chain.unread),
             halted=None if op.flatten else op.halted,
             option_deltas=deltas,
             option_premium_today_usd=premium,
+            blind_assets=blind,
         )
+
+    def _blind(self, now: int, chain: ChainSnapshot, op: OperatorState) -> dict[str, str]:
+        """Assets on a chain not read in full this tick (none to a flatten: it needs no
+        exposure). One chain: its staleness halts the whole tick instead."""
+        if op.flatten or len(chain.chains) <= 1:
+            return {}
+        limit = self.p.limits.max_block_age_s
+        return blind_assets(chain.chains, chain.positions, self.p.assets, now, limit)
 
     async def run(
         self,
@@ -509,6 +522,14 @@ class Engine:
         await asyncio.wait({stop, sleep}, return_when=asyncio.FIRST_COMPLETED)
         for f in (stop, sleep):
             f.cancel()
+
+
+def _blind_alerts(blind: Mapping[str, str]) -> tuple[str, ...]:
+    """One alert per chain problem, naming the assets it stops."""
+    by_reason: dict[str, list[str]] = {}
+    for asset, why in blind.items():
+        by_reason.setdefault(why, []).append("every asset" if asset == ANY_ASSET else asset)
+    return tuple(f"not trading {', '.join(a)}: {why}" for why, a in by_reason.items())
 
 
 def _item_errors(chain: ChainSnapshot) -> tuple[str, ...]:

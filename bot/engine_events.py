@@ -61,6 +61,27 @@ def tick_event(
     )
 
 
+def tick_payload(chain: ChainSnapshot, tick: ev.Tick) -> dict[str, object]:
+    """The TICK row; with several chains, each chain's block and timestamp (or why it was
+    not read) and each position's chain too (token ids repeat across chains)."""
+    payload = ev.to_payload(tick)
+    if len(chain.chains) <= 1:
+        return payload
+    payload["chains"] = [
+        {
+            "name": h.name,
+            "chain_id": h.chain_id,
+            "block": h.block_number,
+            "block_ts": h.block_timestamp * 1000,
+            "error": h.error,
+        }
+        for h in chain.chains
+    ]
+    for row, p in zip(payload["positions"], chain.positions, strict=True):
+        row["chain"] = p.chain
+    return payload
+
+
 def _base_quote(
     amount0: Decimal,
     amount1: Decimal,

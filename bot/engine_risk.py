@@ -27,11 +27,24 @@ class DayPnl:
 
     day: int | None = None
     start: Decimal = Decimal(0)
+    last: Decimal = Decimal(0)
 
-    def pnl(self, now_ms: int, book: ExposureBook, hedges: list[HedgePosition]) -> Decimal:
+    def pnl(
+        self,
+        now_ms: int,
+        book: ExposureBook,
+        hedges: list[HedgePosition],
+        *,
+        complete: bool = True,
+    ) -> Decimal:
+        """`complete=False` (a chain could not be read): the LP value seen is short of the
+        positions on that chain, which is no loss; the last full tick's PnL stands."""
+        day = now_ms // DAY_MS
+        if not complete and self.day == day:
+            return self.last
         equity = sum((a.value_usd for a in book.assets.values()), Decimal(0))
         equity += sum((h.unrealized_pnl or Decimal(0) for h in hedges), Decimal(0))
-        day = now_ms // DAY_MS
         if self.day != day:
             self.day, self.start = day, equity
-        return equity - self.start
+        self.last = equity - self.start
+        return self.last

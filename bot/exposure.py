@@ -135,6 +135,7 @@ def position_exposure(position: LpPosition, assets: AssetMap) -> PositionExposur
         deltas=deltas,
         price_lower=lower,
         price_upper=upper,
+        chain=position.chain,
     )
 
 
@@ -144,7 +145,8 @@ def book(
     usd_prices: Mapping[str, Decimal] | None = None,
     wallet: Mapping[str, Decimal] | None = None,
 ) -> ExposureBook:
-    """Net the positions' exposure per underlying asset.
+    """Net the positions' exposure per underlying asset, over every chain, wallet and
+    protocol in `snapshot` (one hedge per asset).
 
     `usd_prices` (asset -> USD) convert values and gammas of positions quoted in a non-USD
     asset; without them such positions count in delta but not in `value_usd`/`gamma`.

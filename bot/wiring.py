@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bot import __version__
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.config_sections import chain_list, require_chain_positions
 from bot.domain import events as ev
 from bot.domain.market import DEFAULT_ASSET_MAP, AssetMap
 from bot.domain.orders import OrderIntent
@@ -34,34 +35,52 @@ from strategies.registry import strategy_class
 
 
 def asset_map(settings: Settings) -> AssetMap:
-    """Default token->asset map plus the config's `[assets]` (symbols or 0x addresses)."""
+    """Default token->asset map plus the config's `[assets]` and each `[[chains]]` entry's
+    `assets` (symbols or 0x addresses): WETH is ETH on every chain, at its own address."""
     by_symbol = dict(DEFAULT_ASSET_MAP)
     by_address: dict[str, str] = {}
-    for key, asset in settings.assets.items():
-        if key.startswith("0x") and len(key) == 42:
-            by_address[key.lower()] = asset.upper()
-        else:
-            by_symbol[key.upper()] = asset.upper()
+    tables = [("assets", settings.assets)]
+    tables += [(f"chains[{i}].assets", c.assets) for i, c in enumerate(settings.chains)]
+    for where, table in tables:
+        for key, asset in table.items():
+            if key.startswith("0x") and len(key) == 42:
+                known = by_address.get(key.lower())
+                if known is not None and known != asset.upper():
+                    raise ConfigError(f"{where}.{key}: {asset!r} here, {known!r} elsewhere")
+                by_address[key.lower()] = asset.upper()
+            else:
+                by_symbol[key.upper()] = asset.upper()
     return AssetMap(by_symbol=by_symbol, by_address=by_address)
 
 
+def require_positions(settings: Settings) -> None:
+    """Refuse to run with nothing to read (`[chain]` or every `[[chains]]` entry)."""
+    require_chain_positions(settings.chain, settings.chains)
+
+
 def position_source(settings: Settings) -> Any:
-    """The chain reader (a `PositionSource` with `rpc` for block polling and `close`)."""
+    """The chain reader (a `PositionSource` with `close`, and `rpc` for block polling with
+    one chain, `head()` with several: a `MultiChainReader` reading them concurrently)."""
+    from bot.chain.multi_chain import MultiChainReader
     from bot.chain.reader import ChainReader, ChainReaderConfig
 
-    chain = settings.chain
-    return ChainReader(
-        ChainReaderConfig(
-            rpc_urls=chain.rpc_url_values(),
-            chain_id=chain.chain_id,
-            position_manager=chain.position_manager,
-            token_ids=tuple(chain.token_ids),
-            owners=tuple(chain.owners),
-            v2_pairs=tuple(chain.v2_pairs),
-            multicall_address=chain.multicall,
-            timeout_s=chain.rpc_timeout_s,
+    readers = [
+        ChainReader(
+            ChainReaderConfig(
+                rpc_urls=chain.rpc_url_values(),
+                chain_id=chain.chain_id,
+                position_manager=chain.uniswap_v3_manager(),
+                token_ids=tuple(chain.token_ids),
+                owners=tuple(chain.owners),
+                v2_pairs=tuple(chain.v2_pairs),
+                multicall_address=chain.multicall,
+                timeout_s=chain.rpc_timeout_s,
+                name=name,
+            )
         )
-    )
+        for name, chain in chain_list(settings.chain, settings.chains)
+    ]
+    return readers[0] if len(readers) == 1 else MultiChainReader(readers)
 
 
 def ledger(settings: Settings, *, create: bool = True, running: bool = False) -> Any:
@@ -288,6 +307,9 @@ class Runtime:
         return self.engine.p.executor.pending()
 
     async def block_number(self) -> int:
+        head = getattr(self.reader, "head", None)  # several chains: any one's new block
+        if head is not None:
+            return int(await head())
         return int(await self.reader.rpc.call("eth_blockNumber", []), 16)
 
     async def close(self) -> None:
@@ -321,7 +343,7 @@ def runtime(
     clock = clock or SystemClock()
     run_id = uuid.uuid4().hex
     if source is None:
-        settings.chain.require_positions()  # before any file or connection is opened
+        require_positions(settings)  # before any file or connection is opened
     strat = strategy(settings)
     options = options_policy(settings, strat)
     md = market or market_data(settings, clock, options=options is not None)

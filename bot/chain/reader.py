@@ -8,7 +8,7 @@ list of last tick's calls, which it prefetches: a steady tick is a single reques
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from eth_utils.address import is_address, to_checksum_address
@@ -19,7 +19,7 @@ from bot.chain.multicall import MULTICALL3_ADDRESS, CallMemo, Multicall, resolve
 from bot.chain.rpc import RequestStats, RpcClient
 from bot.chain.v2_positions import V2Plan
 from bot.chain.v3_positions import V3Plan
-from bot.domain.lp import ChainSnapshot, LpPosition, PositionError
+from bot.domain.lp import ChainHead, ChainSnapshot, LpPosition, PositionError
 from bot.errors import InputError
 
 # Results of these never change for a given target and arguments.
@@ -58,6 +58,7 @@ class ChainReaderConfig:
     multicall_address: str = MULTICALL3_ADDRESS
     max_calls_per_eth_call: int = 400
     timeout_s: float = 5.0  # each RPC request (chain.rpc_timeout_s)
+    name: str = "main"  # the chain's name in config (`[chain]` is "main")
 
 
 def _is_static(c: Call, result: CallResult) -> bool:
@@ -124,12 +125,15 @@ class ChainReader:
         self._last_calls = tuple(c for c in results if c not in self._static)
         self.last_rounds = done.rounds
         positions, errors = done.value
+        chain_id = self.rpc.chain_id or 0
+        name = self.config.name
         return ChainSnapshot(
-            chain_id=self.rpc.chain_id or 0,
+            chain_id=chain_id,
             block_number=done.block_number,
             block_timestamp=done.block_timestamp,
-            positions=tuple(positions),
+            positions=tuple(replace(p, chain=name) for p in positions),
             errors=tuple(errors),
+            chains=(ChainHead(name, chain_id, done.block_number, done.block_timestamp),),
         )
 
     async def close(self) -> None:

@@ -45,11 +45,15 @@ def positions(
     ),
     chain_id: int | None = typer.Option(None, help="Expected chain id."),
     block: int | None = typer.Option(
-        None, min=0, max=2**63 - 1, help="Read at this block (default: latest)."
+        None,
+        min=0,
+        max=2**63 - 1,
+        help="Read at this block (default: latest; one chain only: numbers are per chain).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Read LP positions at one block: amounts, uncollected fees, value, delta and gamma."""
+    """Read LP positions at one block per chain: amounts, uncollected fees, value, delta
+    and gamma, netted per asset over every chain."""
     chain: dict[str, Any] = {
         "rpc_urls": rpc_url or None,
         "position_manager": position_manager,
@@ -59,7 +63,7 @@ def positions(
         "v2_pairs": v2_pair or None,
     }
     settings = settings_from(config, {"chain": chain})
-    if not settings.chain.rpc_urls:
+    if not (settings.chain.rpc_urls or settings.chains):
         err_console.print(
             "[red]error:[/red] chain.rpc_urls: give --rpc-url or set it in the config"
         )
@@ -72,7 +76,9 @@ def positions(
         print_table(snap, ex, Console())
     for e in snap.errors:
         err_console.print(f"[red]error:[/red] {e.item}: {e.message}", highlight=False)
-    if snap.errors:
+    for h in snap.unread:
+        err_console.print(f"[red]error:[/red] chain {h.name}: {h.error}", highlight=False)
+    if snap.errors or snap.unread:
         raise typer.Exit(EXIT_PARTIAL)
 
 

@@ -18,7 +18,14 @@ from rich.text import Text
 
 from bot import exposure
 from bot.commands.render import Column, fitted_table
-from bot.domain.lp import AssetExposure, ChainSnapshot, ExposureBook, LpPosition, PositionExposure
+from bot.domain.lp import (
+    AssetExposure,
+    ChainHead,
+    ChainSnapshot,
+    ExposureBook,
+    LpPosition,
+    PositionExposure,
+)
 from bot.domain.market import USD
 from bot.report import readable
 
@@ -67,6 +74,9 @@ def _position_json(
     usd = _usd_of(e, prices)
     return {
         "token_id": p.position_id,
+        "chain": p.chain,
+        "protocol": p.protocol,
+        "staked_in": p.staked_in,
         "kind": p.kind.value,
         "owner": p.owner,
         "pool": p.pool.address,
@@ -129,6 +139,16 @@ def snapshot_json(snap: ChainSnapshot, ex: ExposureBook) -> dict[str, Any]:
             for a in assets.values()
         },
         "errors": [{"item": e.item, "message": e.message} for e in snap.errors],
+        "chains": [
+            {
+                "name": h.name,
+                "chain_id": h.chain_id,
+                "block": h.block_number,
+                "block_timestamp": h.block_timestamp,
+                "error": h.error,
+            }
+            for h in snap.chains
+        ],
     }
 
 
@@ -170,6 +190,9 @@ def position_variants(
         return Column(header, cells, priority, "right" if right else "left")
 
     ids = col("id", [_short(p.position_id, 14) for p, _ in pe], right=False)
+    chain = col("chain", [p.chain for p, _ in pe], 3, right=False)
+    protocol = col("protocol", [p.protocol for p, _ in pe], 7, right=False)
+    staked = col("staked", [p.staked_in or "-" for p, _ in pe], 8, right=False)
     pair = col(
         "pair",
         [f"{p.pool.token0.symbol}/{p.pool.token1.symbol} {p.pool.fee / 10_000:g}%" for p, _ in pe],
@@ -183,6 +206,9 @@ def position_variants(
     gamma = col("gamma/$", [_gamma_usd(e, prices) for _, e in pe], 5)
     wide = [
         ids,
+        chain,
+        protocol,
+        staked,
         col("pool", [_short(p.pool.address) for p, _ in pe], 9, right=False),
         pair,
         rng,
@@ -196,7 +222,7 @@ def position_variants(
         delta,
         gamma,
     ]
-    return [wide, [ids, pair, rng, inr, price, value, delta, gamma]]
+    return [wide, [ids, chain, pair, rng, inr, price, value, delta, gamma]]
 
 
 def asset_columns(ex: ExposureBook) -> list[Column]:
@@ -232,9 +258,16 @@ def _price(value: Decimal | None) -> str:
     return "?" if value is None else readable.price(value)
 
 
+def _head(h: ChainHead) -> str:
+    at = "unreadable" if h.error is not None else f"block {h.block_number}"
+    return f"{h.name} ({h.chain_id}) {at}"
+
+
 def print_table(snap: ChainSnapshot, ex: ExposureBook, console: Console) -> None:
     prices = pool_usd_prices(ex.positions)
     title = f"LP positions at block {snap.block_number} (chain {snap.chain_id})"
+    if len(snap.chains) > 1:
+        title = "LP positions on " + ", ".join(_head(h) for h in snap.chains)
     console.print(fitted_table(title, position_variants(snap, ex, prices), console.width))
     x = fitted_table("Exposure per asset (USD at pool prices)", [asset_columns(ex)], console.width)
     console.print(x)

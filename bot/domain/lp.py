@@ -60,6 +60,13 @@ class LpPosition:
     amount1_raw: int
     fees0_raw: int
     fees1_raw: int
+    chain: str = "main"  # the configured chain's name (`[chain]` is "main")
+    staked_in: str | None = None  # a gauge or farm holding the NFT (not read yet: None)
+
+    @property
+    def protocol(self) -> str:
+        """The AMM that holds the liquidity, as `lphedge positions` names it."""
+        return "uniswap_v2" if self.kind is PoolKind.V2 else "uniswap_v3"
 
     @property
     def in_range(self) -> bool:
@@ -77,14 +84,40 @@ class PositionError:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainHead:
+    """One chain's part of a tick: the block it was read at, or why it could not be read.
+
+    `last_seen` are an unread chain's positions at its last good read, so the guards
+    know which assets it holds (None: never read, so it may hold any).
+    """
+
+    name: str
+    chain_id: int
+    block_number: int = 0
+    block_timestamp: int = 0
+    error: str | None = None
+    last_seen: tuple[LpPosition, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ChainSnapshot:
-    """All configured positions and their pools, read at one block."""
+    """All configured positions and their pools, each chain read at one block.
+
+    With several chains, `chains` has one head per chain (each at its own block) and
+    `block_number`/`block_timestamp` are those of the newest chain read; `chain_id` is
+    the first chain's.
+    """
 
     chain_id: int
     block_number: int
     block_timestamp: int
     positions: tuple[LpPosition, ...]
     errors: tuple[PositionError, ...] = ()
+    chains: tuple[ChainHead, ...] = ()
+
+    @property
+    def unread(self) -> tuple[ChainHead, ...]:
+        return tuple(h for h in self.chains if h.error is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +146,7 @@ class PositionExposure:
     deltas: Mapping[str, Decimal]
     price_lower: Decimal | None = None
     price_upper: Decimal | None = None
+    chain: str = "main"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,10 @@ Options count by their delta, not their size: a held option adds size x delta to
 asset's hedge, and an option order's notional is amount x |delta| x price. Option buys also
 spend premium (USD, limit price x contracts, coin premiums at the asset's price), capped
 per order and per UTC day; an order over a cap is trimmed to whole steps or held back.
+
+With several chains, a chain that is unreadable or stale is a per-asset guard: no order
+on an asset that chain holds (its exposure is not seen in full), while the assets held
+only elsewhere trade on (`blind_assets`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
 
-from bot.domain.market import Instrument, InstrumentKind
+from bot.domain.lp import ChainHead, LpPosition
+from bot.domain.market import USD, AssetMap, Instrument, InstrumentKind
 from bot.domain.orders import HedgePosition, OrderIntent, Side
 
 
@@ -58,6 +63,52 @@ class RiskInputs:
     halted: str | None = None
     option_deltas: Mapping[str, float] = field(default_factory=dict)
     option_premium_today_usd: Decimal = Decimal(0)
+    blind_assets: Mapping[str, str] = field(default_factory=dict)  # asset (or "*") -> why
+
+
+ANY_ASSET = "*"  # a chain never read may hold any asset
+
+
+def _held(positions: Sequence[LpPosition], assets: AssetMap) -> set[str]:
+    held = {assets.asset_of(t) for p in positions for t in (p.pool.token0, p.pool.token1)}
+    return held - {USD}
+
+
+def _chain_problem(head: ChainHead, now_ms: int, max_block_age_s: float) -> str | None:
+    if head.error is not None:
+        return f"chain {head.name} unreadable: {head.error}"
+    age = (now_ms - head.block_timestamp * 1000) / 1000
+    if age > max_block_age_s:
+        return (
+            f"chain {head.name} stale: block {head.block_number} is {age:.0f}s old "
+            f"(max {max_block_age_s:g}s)"
+        )
+    return None
+
+
+def blind_assets(
+    heads: Sequence[ChainHead],
+    positions: Sequence[LpPosition],
+    assets: AssetMap,
+    now_ms: int,
+    max_block_age_s: float,
+) -> dict[str, str]:
+    """Asset -> why its exposure is not seen in full: it is held on a chain that could not
+    be read (by its last good read; never read: every asset, `ANY_ASSET`) or whose block
+    is older than `max_block_age_s`."""
+    out: dict[str, str] = {}
+    for head in heads:
+        why = _chain_problem(head, now_ms, max_block_age_s)
+        if why is None:
+            continue
+        if head.error is not None and head.last_seen is None:
+            out.setdefault(ANY_ASSET, why)
+            continue
+        seen = head.last_seen if head.error is not None else None
+        held = _held(seen or [p for p in positions if p.chain == head.name], assets)
+        for asset in sorted(held):
+            out.setdefault(asset, why)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +257,23 @@ def _delta_weight(
     return Decimal(1) if delta is None else Decimal(repr(delta))
 
 
+def _seen_in_full(
+    intents: Sequence[OrderIntent],
+    blind: Mapping[str, str],
+    instruments: Mapping[str, Instrument],
+) -> tuple[list[OrderIntent], list[str]]:
+    """The intents on assets whose exposure every chain shows; notes for the others."""
+    kept, notes = [], []
+    for intent in intents:
+        asset = _asset_of(intent, instruments)
+        why = blind.get(asset) or blind.get(ANY_ASSET)
+        if why:
+            notes.append(f"{intent.client_id}: held back, {asset} exposure not seen in full: {why}")
+        else:
+            kept.append(intent)
+    return kept, notes
+
+
 def check(
     intents: Sequence[OrderIntent],
     inputs: RiskInputs,
@@ -222,7 +290,7 @@ def check(
         weight = _delta_weight(h.symbol, inputs, instruments)
         exposure[h.asset] = exposure.get(h.asset, Decimal(0)) + h.size_base * weight
     approved: list[OrderIntent] = []
-    notes: list[str] = []
+    intents, notes = _seen_in_full(intents, inputs.blind_assets, instruments)
     sent = inputs.orders_last_hour
     spent = inputs.option_premium_today_usd
     for intent in intents:

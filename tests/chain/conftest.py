@@ -1,1 +1,2 @@
+from tests.chain.two_chains import other_world, two_chains  # noqa: F401
 from tests.support.fixtures import chain_world, uniswap_world  # noqa: F401

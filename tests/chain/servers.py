@@ -16,18 +16,22 @@ from aiohttp import web
 
 
 class CountingProxy:
-    """Forwards every POST to `upstream`; `requests` and `calls` count what passed."""
+    """Forwards every POST to `upstream`; `requests` and `calls` count what passed.
+    With `down` set it answers 503 instead, the way an unreachable provider does."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.requests = 0
         self.calls = 0
         self.methods: list[str] = []
+        self.down = False
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.url = ""
 
     async def _forward(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503, text="service unavailable")
         body = await request.read()
         payload = json.loads(body)
         items = payload if isinstance(payload, list) else [payload]
