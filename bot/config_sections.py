@@ -125,7 +125,20 @@ class _ChainRead(_Section):
 class ChainSettings(_ChainRead):
     """Where the LP positions live and how to read them; the loop's timing for every chain."""
 
-    poll_seconds: float = Field(12.0, gt=0, le=3600)
+    poll_seconds: float = Field(
+        12.0,
+        gt=0,
+        le=3600,
+        description="Poll for a new block this often (with ws_urls: the fallback while a "
+        "newHeads stream is down).",
+    )
+    min_tick_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="With pushed blocks (ws_url): at most one tick this often, so a fast "
+        "chain does not start a tick per block.",
+    )
     max_tick_seconds: float = Field(60.0, gt=0, le=86_400, description="Tick at least this often.")
     max_outage_s: float = Field(
         300.0,

@@ -494,9 +494,13 @@ class Engine:
         poll_seconds: float,
         max_tick_seconds: float,
         once: bool = False,
+        new_head: Callable[[float], Awaitable[None]] | None = None,
+        min_tick_seconds: float = 0.0,
     ) -> None:
-        """Tick on every new block (polled) and at least every `max_tick_seconds`; returns
-        after one tick with `once`, and when a tick fails on the config itself."""
+        """Tick on every new block and at least every `max_tick_seconds`; returns after one
+        tick with `once`, and when a tick fails on the config itself. Blocks are polled
+        every `poll_seconds`, or pushed: `new_head(timeout)` returns at the next block
+        (`bot.chain.heads`), and ticks are then at least `min_tick_seconds` apart."""
         last_block = -1
         last_tick_ms = 0
         retry = Backoff(poll_seconds, max_tick_seconds)
@@ -514,7 +518,19 @@ class Engine:
                 retry.after(result.failure, last_tick_ms)
                 if once or isinstance(result.failure, ConfigError):
                     return  # a config that cannot work will not start working by retrying
-            await self._sleep(poll_seconds)
+            if new_head is None:
+                await self._sleep(poll_seconds)
+            else:
+                await self._sleep(min_tick_seconds)  # fast chains: not a tick per block
+                await self._until(new_head(poll_seconds))
+
+    async def _until(self, aw: Awaitable[None]) -> None:
+        """`aw`, or less if the bot is stopped meanwhile."""
+        stop = asyncio.ensure_future(self._stop.wait())
+        done = asyncio.ensure_future(aw)
+        await asyncio.wait({stop, done}, return_when=asyncio.FIRST_COMPLETED)
+        for f in (stop, done):
+            f.cancel()
 
     async def _sleep(self, seconds: float) -> None:
         stop = asyncio.ensure_future(self._stop.wait())

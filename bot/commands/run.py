@@ -26,6 +26,7 @@ from bot.commands.common import (
 )
 from bot.commands.tick_view import print_decision
 from bot.config import Settings
+from bot.config_sections import chain_list
 from bot.engine import TickResult
 from bot.errors import ConfigError
 from bot.ledger.lease import LeaseLost
@@ -100,6 +101,38 @@ def _stop_on_lost_lease(rt: Any) -> None:
     engine.p.observers.append(observe)
 
 
+def _head_watch(settings: Settings) -> Any:
+    """newHeads streams for every chain with a `ws_url` (None: none, poll)."""
+    urls = [
+        (name, chain.ws_url.get_secret_value())
+        for name, chain in chain_list(settings.chain, settings.chains)
+        if chain.ws_url is not None
+    ]
+    if not urls:
+        return None
+    from bot.chain.heads import HeadWatch
+
+    return HeadWatch(urls).start()
+
+
+async def _loop(settings: Settings, rt: Any, once: bool) -> None:
+    """The engine's loop, on pushed blocks where a chain has a `ws_url`."""
+    chain = settings.chain
+    heads = None if once else _head_watch(settings)
+    try:
+        await rt.engine.run(
+            rt.block_number if heads is None else heads.block_probe(rt.block_number),
+            poll_seconds=chain.poll_seconds,
+            max_tick_seconds=chain.max_tick_seconds,
+            once=once,
+            new_head=None if heads is None else heads.next_head,
+            min_tick_seconds=chain.min_tick_seconds,
+        )
+    finally:
+        if heads is not None:
+            await heads.close()
+
+
 async def _run(settings: Settings, once: bool) -> TickResult | None:
     rt = wiring.runtime(settings)
     monitor = wiring.monitor(settings, rt)
@@ -128,12 +161,7 @@ async def _run(settings: Settings, once: bool) -> TickResult | None:
                     rt.venue.name,
                     settings.strategy.path or settings.strategy.name,
                 )
-            await rt.engine.run(
-                rt.block_number,
-                poll_seconds=settings.chain.poll_seconds,
-                max_tick_seconds=settings.chain.max_tick_seconds,
-                once=once,
-            )
+            await _loop(settings, rt, once)
             last = rt.engine.last_tick
             if last is not None and isinstance(last.failure, LeaseLost):
                 raise last.failure  # exit 4: another bot may be writing for the account
