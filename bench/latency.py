@@ -1,4 +1,5 @@
-"""Block-to-order latency: a new block is seen -> the hedge order reaches the venue port.
+"""Block-to-order latency: a new block is seen -> the hedge order reaches the venue port;
+and before that, a block is mined -> the engine's wait for it returns (pushed or polled).
 
 Measured for 1 and 1,000 positions on anvil, through the real engine (chain read at the new
 block, exposure, strategy, planner, risk, execution, ledger writes), with the paper venue
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.chain_read import mint_positions
+from bot.chain.heads import HeadWatch
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.demo import DemoOptions, load_hourly, load_path
@@ -135,7 +137,50 @@ async def _flatten(venue: Any, clock: FixedClock, trial: int) -> None:
         )
 
 
+async def head_wake(url: str, trials: int = 20) -> tuple[list[float], list[float]]:
+    """evm_mine -> the engine's wait returns, ms: pushed (newHeads over WebSocket) and, for
+    comparison, polled every 0.5 s (the wait is then the poll's phase)."""
+    watch = HeadWatch([("main", url.replace("http://", "ws://"))]).start()
+    pushed: list[float] = []
+    polled: list[float] = []
+    chain = DevChain(url)
+    try:
+        while not watch.live:
+            await asyncio.sleep(0.05)
+        for _ in range(trials):
+            started = time.perf_counter()
+            chain.rpc("evm_mine")
+            await watch.next_head(5)
+            pushed.append((time.perf_counter() - started) * 1000)
+        seen: dict[int, float] = {}
+
+        async def poller() -> None:  # what the engine does without a ws_url
+            while True:
+                seen.setdefault(int(chain.rpc("eth_blockNumber"), 16), time.perf_counter())
+                await asyncio.sleep(0.5)
+
+        task = asyncio.ensure_future(poller())
+        for i in range(trials):
+            await asyncio.sleep(0.5 + 0.5 * (i % 5) / 5)  # blocks land at any phase
+            started = time.perf_counter()
+            chain.rpc("evm_mine")
+            number = int(chain.rpc("eth_blockNumber"), 16)
+            while number not in seen:
+                await asyncio.sleep(0.005)
+            polled.append((seen[number] - started) * 1000)
+        task.cancel()
+    finally:
+        chain.close()
+        await watch.close()
+    return pushed, polled
+
+
 def main() -> None:
+    with Anvil() as node:
+        pushed, polled = asyncio.run(head_wake(node.url))
+    print(f"{'blocks':>9} {'median ms':>10} {'max ms':>8}  (evm_mine -> tick may start)")
+    print(f"{'pushed':>9} {statistics.median(pushed):>10.1f} {max(pushed):>8.1f}  newHeads, ws")
+    print(f"{'polled':>9} {statistics.median(polled):>10.1f} {max(polled):>8.1f}  every 0.5 s")
     eth = load_path(DemoOptions(start="2024-03-11", hours=24))
     btc = load_hourly("BTCUSDT_1h.csv", eth[0].ts_ms, len(eth))
     series = {"ETH/USDT:USDT": eth, "BTC/USDT:USDT": btc}
