@@ -29,7 +29,8 @@ class CommandSpec:
 COMMANDS: dict[str, CommandSpec] = {
     "positions": CommandSpec(
         "bot.commands.positions",
-        "Read LP positions at one block: amounts, uncollected fees, value, delta and gamma.",
+        "Read LP positions at one block per chain: amounts, uncollected fees, value,"
+        " delta and gamma, netted per asset over every chain.",
     ),
     "run": CommandSpec(
         "bot.commands.run",

@@ -1,4 +1,9 @@
-"""`lphedge backtest`: replay recorded prices through strategies and the planner."""
+"""`lphedge backtest`: replay recorded prices through strategies and the planner.
+
+Three ways to run: the vectorised screen (default: fast, strategy + planner + simulated
+fills), `--engine` (the bot's own Engine on history: replay clock, replay market, paper
+venue, risk guards, ledger) and `--walk-forward TRAIN:TEST` (tune on one span, score on the
+next, on the vectorised screen: `bot.backtest.walk_forward`)."""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,11 +22,15 @@ from bot.backtest.data import load_funding, load_pool, load_prices
 from bot.backtest.metrics import Summary
 from bot.backtest.options_market import OptionPricing
 from bot.backtest.runner import BacktestConfig
+from bot.backtest.walk_forward import GRIDS, WalkForward, modal, parse_split, walk_forward
 from bot.commands.common import err_console, guarded
 from bot.errors import InputError
 from bot.options.dvol import load_dvol
 from strategies.base import parse_duration
 from strategies.registry import strategy_class
+
+if TYPE_CHECKING:
+    from bot.backtest.engine_path import EngineStats
 
 T = TypeVar("T")
 
@@ -60,6 +69,42 @@ def render(results: dict[str, Summary], console: Console) -> None:
     for label, cells in rows:
         table.add_row(label, *cells)
     console.print(table)
+
+
+def render_walk_forward(wf: WalkForward, console: Console) -> None:
+    """One table per strategy: each cost budget's in-sample and out-of-sample figures."""
+    hourly, daily = wf.baselines["fixed_interval 1h"], wf.baselines["fixed_interval 24h"]
+    console.print(
+        f"walk-forward {wf.split.text}: {wf.folds} folds, {wf.test_windows} test windows; "
+        f"on them hourly rebalancing removes {_pct(hourly.variance_reduction, 1)} of the "
+        f"variance at {_pct(hourly.cost, 4)}, daily {_pct(daily.variance_reduction, 1)} at "
+        f"{_pct(daily.cost, 4)} per window",
+        highlight=False,
+    )
+    for name in dict.fromkeys(p.strategy for p in wf.points):
+        mine = [x for x in wf.points if x.strategy == name]
+        keys = "/".join(k.split("=")[0] for k in mine[0].latest)
+        table = Table(title=f"{name}: in-sample vs out-of-sample (per window, % of position)")
+        for col in ("budget x daily cost", "IS var red", "IS cost", "OOS var red", "OOS cost"):
+            table.add_column(col, justify="right")
+        table.add_column(f"latest pick {keys}")
+        table.add_column("most picked (folds)")
+        for p in mine:
+            mode, n = modal(p.picks)
+            table.add_row(
+                f"{p.budget:g}",
+                _pct(p.in_sample.variance_reduction, 1),
+                _pct(p.in_sample.cost, 4),
+                _pct(p.out_of_sample.variance_reduction, 1),
+                _pct(p.out_of_sample.cost, 4),
+                _values(p.latest),
+                f"{_values(mode)} ({n}/{len(p.picks)})",
+            )
+        console.print(table)
+
+
+def _values(params: tuple[str, ...]) -> str:
+    return "/".join(k.split("=", 1)[-1] for k in params)
 
 
 def _check_flags(
@@ -165,8 +210,39 @@ def backtest(
         float, typer.Option("--option-half-spread", help="fraction of the option mid (0 to <1)")
     ] = 0.03,
     strike_step: Annotated[float, typer.Option("--strike-step", help="USD, above 0")] = 50.0,
+    walk: Annotated[
+        str | None,
+        typer.Option(
+            "--walk-forward", help="TRAIN:TEST, e.g. 52w:13w: tune, then score out of sample"
+        ),
+    ] = None,
+    engine: Annotated[
+        bool, typer.Option("--engine", help="run through the bot's Engine (paper run on history)")
+    ] = False,
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="with --engine: SQLite ledger file to keep")
+    ] = None,
 ) -> None:
     """Hedge a fresh LP position per window with each strategy; compare risk and cost."""
+    if walk is not None or engine or ledger is not None:
+        guarded(
+            lambda: _check_special(
+                walk, engine, ledger, strategy, param or [], pool_data, dvol, plot
+            )
+        )
+        prepared = guarded(
+            lambda: _prepare(
+                prices,
+                range_pct,
+                funding,
+                pool_data,
+                window,
+                fee_bps,
+                (dvol, option_skew, option_spread, strike_step),
+            )
+        )
+        _special_run(walk, ledger, strategy, param or [], as_json, prepared)
+        return
     results, note = guarded(
         lambda: _compare(
             prices,
@@ -186,14 +262,7 @@ def backtest(
     )
     if note is not None:
         err_console.print(note, highlight=False, soft_wrap=True)
-    if as_json:
-        if len(results) == 1:
-            payload: object = next(iter(results.values())).to_json()
-        else:
-            payload = {name: s.to_json() for name, s in results.items()}
-        typer.echo(json.dumps(payload, indent=2))
-    else:
-        render(results, Console())
+    _output(results, as_json)
 
 
 def _compare(
@@ -217,14 +286,7 @@ def _compare(
     window_s = _window_seconds(window)
     for name in dict.fromkeys(strategy):
         strategy_class(name, "--strategy")
-    pricing = None
-    if dvol is not None:
-        by_asset = _read("--dvol", load_dvol, dvol)
-        if "ETH" not in by_asset:
-            raise InputError(f"--dvol {dvol}: no ETH rows (it has {sorted(by_asset)})")
-        pricing = OptionPricing(
-            by_asset["ETH"], skew=option_skew, half_spread=option_spread, strike_step=strike_step
-        )
+    pricing = _pricing(dvol, option_skew, option_spread, strike_step)
     cfg = BacktestConfig(
         range_pct=range_pct, window_ms=int(window_s * 1000), fee_bps=fee_bps, options=pricing
     )
@@ -246,6 +308,161 @@ def _compare(
         except OSError as err:
             raise InputError(f"--plot {plot}: {err.strerror or err}") from None
     return results, note
+
+
+def _pricing(
+    dvol: Path | None, skew: float, half_spread: float, strike_step: float
+) -> OptionPricing | None:
+    """The option market --dvol and the option flags make, or None without --dvol."""
+    if dvol is None:
+        return None
+    by_asset = _read("--dvol", load_dvol, dvol)
+    if "ETH" not in by_asset:
+        raise InputError(f"--dvol {dvol}: no ETH rows (it has {sorted(by_asset)})")
+    return OptionPricing(
+        by_asset["ETH"], skew=skew, half_spread=half_spread, strike_step=strike_step
+    )
+
+
+def _check_special(
+    walk: str | None,
+    engine: bool,
+    ledger: Path | None,
+    strategy: list[str],
+    param: list[str],
+    pool_data: Path | None,
+    dvol: Path | None,
+    plot: Path | None,
+) -> None:
+    """Flag combinations --walk-forward and --engine refuse, each error naming its flag."""
+    if walk is not None and engine:
+        raise InputError("--engine: --walk-forward tunes on the vectorised screen; drop one")
+    if ledger is not None and not engine:
+        raise InputError("--ledger: only with --engine (the engine path writes a ledger)")
+    if plot is not None:
+        raise InputError("--plot: not with --walk-forward or --engine")
+    if dvol is not None and walk is not None:
+        raise InputError("--dvol: not with --walk-forward")
+    if engine and pool_data is not None:
+        raise InputError("--pool-data: pool fees are not replayed through --engine")
+    if walk is not None:
+        parse_split(walk)
+        if param:
+            raise InputError("--param: --walk-forward chooses each strategy's params itself")
+        for name in strategy:
+            if name not in GRIDS:
+                raise InputError(
+                    f"--strategy {name!r}: no walk-forward grid; walk-forward tunes "
+                    f"{', '.join(GRIDS)}"
+                )
+    _check_strategies(strategy, engine, dvol)
+
+
+def _check_strategies(strategy: list[str], engine: bool, dvol: Path | None) -> None:
+    for name in dict.fromkeys(strategy):
+        cls = strategy_class(name, "--strategy")
+        if engine and dvol is None and getattr(cls, "uses_options", False):
+            raise InputError(
+                f"--strategy {name!r} trades options: give --dvol (Deribit DVOL CSV) so "
+                "--engine can price them"
+            )
+
+
+def _prepare(
+    prices: Path,
+    range_pct: float,
+    funding: Path | None,
+    pool_data: Path | None,
+    window: str,
+    fee_bps: float,
+    options: tuple[Path | None, float, float, float],
+) -> tuple[BacktestConfig, Inputs, str | None]:
+    """--walk-forward or --engine inputs; `options` = (--dvol, skew, half spread, strike
+    step)."""
+    _check_flags(range_pct, fee_bps, *options[1:])
+    window_s = _window_seconds(window)
+    cfg = BacktestConfig(
+        range_pct=range_pct,
+        window_ms=int(window_s * 1000),
+        fee_bps=fee_bps,
+        options=_pricing(*options),
+    )
+    inputs = Inputs(
+        series=[_read("--prices", load_prices, prices)],
+        funding=_read("--funding", load_funding, funding) if funding else None,
+        pool=_read("--pool-data", load_pool, pool_data) if pool_data else None,
+    )
+    return cfg, inputs, windows_note(plan_windows(inputs, cfg), window, cfg.window_ms)
+
+
+def _special_run(
+    walk: str | None,
+    ledger: Path | None,
+    strategy: list[str],
+    param: list[str],
+    as_json: bool,
+    prepared: tuple[BacktestConfig, Inputs, str | None],
+) -> None:
+    """--walk-forward or --engine, flags already checked."""
+    cfg, inputs, note = prepared
+    if note is not None:
+        err_console.print(note, highlight=False, soft_wrap=True)
+    if walk is not None:
+        split = parse_split(walk)
+        wf = guarded(lambda: walk_forward(strategy, cfg, inputs, split))
+        if as_json:
+            typer.echo(json.dumps(wf.to_json(), indent=2))
+        else:
+            render_walk_forward(wf, Console())
+        return
+    results, stats = guarded(lambda: _engine_runs(strategy, param, cfg, inputs, ledger))
+    err_console.print(
+        f"engine: {stats.ticks} ticks, {stats.orders} orders, {stats.halts} guard halts, "
+        f"{stats.failures} failed ticks in {stats.seconds:.1f} s"
+        + (f"; first: {stats.first_problem}" if stats.first_problem else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+    _output(results, as_json)
+
+
+def _output(results: dict[str, Summary], as_json: bool) -> None:
+    if as_json:
+        if len(results) == 1:
+            payload: object = next(iter(results.values())).to_json()
+        else:
+            payload = {name: s.to_json() for name, s in results.items()}
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        render(results, Console())
+
+
+def _engine_runs(
+    names: list[str], params: list[str], cfg: BacktestConfig, inputs: Inputs, ledger: Path | None
+) -> tuple[dict[str, Summary], EngineStats]:
+    """Each strategy through the engine; one SQLite ledger for all of them with --ledger."""
+    from bot.backtest.engine_path import EngineStats, run_engine
+    from bot.backtest.metrics import summarize
+    from strategies.base import split_prefixed
+
+    routed = split_prefixed(params, {n: strategy_class(n, "--strategy").Params for n in names})
+    book = None
+    if ledger is not None:
+        from bot.ledger.store import Ledger
+
+        book = Ledger.open(str(ledger))
+    out: dict[str, Summary] = {}
+    stats = EngineStats()
+    try:
+        for name in dict.fromkeys(names):
+            results, st = run_engine(name, routed[name], cfg, inputs, book)
+            options = bool(getattr(strategy_class(name, "--strategy"), "uses_options", False))
+            out[name] = summarize(results, inputs.funding is not None, options=options)
+            stats = stats.add(st)
+    finally:
+        if book is not None:
+            book.close()
+    return out, stats
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,8 @@ LP's convexity `buy_fraction` gives (options dear against the realised vol -> bu
 every hour the perp takes minus (LP delta + the strip's delta at expiry). Options are priced
 by Black-76 at DVOL (the close of the day before the window: causal) plus `skew` x
 |ln(K/F)|; bought at mid x (1 + half_spread), and if they outlive the window, sold back at
-mid x (1 - half_spread) marked at the DVOL of the window's last day.
+mid x (1 - half_spread) marked at the DVOL of the window's last day. Prices, the smile and
+fees are those of the one offline option market, `bot.venues.replay_options.ReplayOptions`.
 
 Variance reduction is of weekly hedged PnL (LP + perp + options at mid, before fees and
 spread, as `bot.backtest` measures it) against the unhedged LP; the premium paid is
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +31,10 @@ from bot.backtest.data import PriceSeries, load_prices
 from bot.backtest.lp import amount_base, open_position, value
 from bot.backtest.runner import WEEK_MS, trailing_volatility, window_bounds
 from bot.errors import InputError
-from bot.options.black76 import F64, delta_array, price_array
+from bot.options.black76 import F64, delta_array
 from bot.options.dvol import load_dvol
 from bot.options.strip import Convexity, buy_fraction, expiry_delta, strip
+from bot.venues.replay_options import ReplayOptions, ReplayOptionsSpec
 
 YEAR_MS = 365.0 * 86_400_000.0
 DAY_MS = 86_400_000
@@ -142,7 +145,21 @@ class _Window:
     legs: int
 
 
-def _window(win: Windows, w: int, cfg: OverlayConfig, rv: float | None) -> _Window:
+def market(cfg: OverlayConfig) -> ReplayOptions:
+    """The option market the study prices in: its smile, spread and fees from `cfg` (its
+    DVOL comes per window, in `Windows`)."""
+    spec = ReplayOptionsSpec(
+        strike_step=Decimal(repr(cfg.strike_step)),
+        skew=cfg.skew,
+        half_spread=cfg.half_spread,
+        taker_fee=Decimal(repr(cfg.option_fee)),
+    )
+    return ReplayOptions(spec, {})
+
+
+def _window(
+    win: Windows, w: int, cfg: OverlayConfig, rv: float | None, opts: ReplayOptions
+) -> _Window:
     p = win.price[w]
     p0 = float(p[0])
     pos = open_position(p0, cfg.position_usd, cfg.range_pct)
@@ -163,25 +180,26 @@ def _window(win: Windows, w: int, cfg: OverlayConfig, rv: float | None) -> _Wind
     if legs:
         t0 = cfg.expiry_days * DAY_MS / YEAR_MS
         t1 = t0 - float(win.ts_ms[w, -1] - win.ts_ms[w, 0]) / YEAR_MS
-        skew = cfg.skew * np.abs(np.log(k / p0))
+        skew = opts.smile(np.zeros(len(k)), k, np.full(len(k), p0))  # the wing alone
         if cfg.options_delta == "black76":
             t = np.maximum(t0 - (win.ts_ms[w, :-1] - win.ts_ms[w, 0]) / YEAR_MS, 0.0)[:, None]
             d = delta_array(p[:-1, None], k[None, :], t, (win.vol_open[w] + skew)[None, :], call)
             hedge = hedge - np.sum(q * d, axis=1)
         else:
             hedge = hedge - expiry_delta(p[:-1], k, call, q)
-        mids0 = price_array(
+        mids0 = opts.premium_usd(
             np.full(len(k), p0), k, np.full(len(k), t0), win.vol_open[w] + skew, call
         )
-        mids1 = price_array(
+        mids1 = opts.premium_usd(
             np.full(len(k), p[-1]), k, np.full(len(k), max(t1, 0.0)), win.vol_close[w] + skew, call
         )
         premium = float(np.sum(q * mids0))
         end_value = float(np.sum(q * mids1))
-        fee0 = np.minimum(cfg.option_fee * p0, 0.125 * mids0)
-        fee1 = np.where(t1 > 0, np.minimum(cfg.option_fee * p[-1], 0.125 * mids1), 0.0)
+        fee0 = opts.fee_usd(mids0, np.full(len(k), p0))
+        fee1 = np.where(t1 > 0, opts.fee_usd(mids1, np.full(len(k), p[-1])), 0.0)
         resale = end_value if t1 > 0 else 0.0
-        option_costs = cfg.half_spread * (premium + resale) + float(np.sum(q * (fee0 + fee1)))
+        spread = opts.spec.half_spread * (premium + resale)
+        option_costs = spread + float(np.sum(q * (fee0 + fee1)))
     trades = np.abs(np.diff(np.concatenate([[0.0], hedge])))
     values = value(pos, p[[0, -1]])
     return _Window(
@@ -199,10 +217,11 @@ def _window(win: Windows, w: int, cfg: OverlayConfig, rv: float | None) -> _Wind
 def evaluate(win: Windows, cfg: OverlayConfig) -> OverlayResult:
     """Run one configuration over all windows."""
     rv_all = trailing_volatility(win.series, cfg.rv_halflife_h * 3600.0)
+    opts = market(cfg)
     rows = []
     for w in range(len(win.price)):
         rv = float(rv_all[int(win.start[w])])
-        rows.append(_window(win, w, cfg, rv if math.isfinite(rv) else None))
+        rows.append(_window(win, w, cfg, rv if math.isfinite(rv) else None, opts))
     v0 = cfg.position_usd
     lp = np.array([r.lp for r in rows]) / v0
     options = np.array([r.end_value - r.premium for r in rows]) / v0

@@ -116,8 +116,9 @@ def test_fixed_threshold_is_relative_to_the_delta() -> None:
 
 
 def test_vol_band_widens_with_cost_and_gamma() -> None:
-    cheap = VolBand(VolBandParams(cost=0.0001))
-    dear = VolBand(VolBandParams(cost=0.001))
+    # the Whalley-Wilmott band alone: no relative floor, risk aversion 10
+    cheap = VolBand(VolBandParams(cost=0.0001, min_band_rel=0, risk_aversion=10))
+    dear = VolBand(VolBandParams(cost=0.001, min_band_rel=0, risk_aversion=10))
     c = ctx("10", "0")
     from strategies.base import asset_view
 
@@ -144,7 +145,7 @@ def test_out_of_range_position_does_not_churn() -> None:
     s = VolBand(VolBandParams())
     d = s.target(ctx("8", "0", gamma=0.0, vol=0.8))
     act, base, _ = only(d)
-    assert act and D(-8) <= base < D(-7)
+    assert act and D(-8) <= base <= D(-8) + D("0.3") * 8  # inside the default 30 % floor
     state = d.state
     for k in range(1, 50):
         d = s.target(ctx("8", str(base), gamma=0.0, vol=0.8, now=k * HOUR, state=state))
