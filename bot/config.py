@@ -148,6 +148,8 @@ class Settings(BaseSettings):
         ):
             if s is not None:
                 values.append(s.get_secret_value())
+        values += [t.token.get_secret_value() for t in self.ops.api_tokens]
+        values += [u.get_secret_value() for u in self.ops.notify_urls]
         url = self.ledger.url.get_secret_value()
         if "@" in url:
             values.append(url)

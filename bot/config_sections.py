@@ -480,6 +480,21 @@ class LedgerSettings(_Section):
         return v
 
 
+class ApiToken(_Section):
+    """One bearer token of the REST API: `name` is who the ledger says acted."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    token: SecretStr
+    scope: Literal["read", "control"] = "read"
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, v: SecretStr) -> SecretStr:
+        if len(v.get_secret_value()) < 24:
+            raise ValueError("must be at least 24 characters (e.g. `openssl rand -hex 24`)")
+        return v
+
+
 class OpsSettings(_Section):
     log_json: bool = False
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
@@ -491,6 +506,48 @@ class OpsSettings(_Section):
     webhook_url: SecretStr | None = None
     telegram_token: SecretStr | None = None
     telegram_chat_id: str | None = None
+    telegram_allowed_chats: list[int] = Field(
+        default_factory=list,
+        description="Chat ids the Telegram command bot answers (and telegram_chat_id); "
+        "any other chat gets no reply, only a log line.",
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base URL, the token appended (a local Bot API server, a test).",
+    )
+    telegram_file_url: str = Field(
+        "https://api.telegram.org/file/bot",
+        description="Bot API file base URL, the token appended.",
+    )
+    notify_urls: list[SecretStr] = Field(
+        default_factory=list,
+        description="Apprise URLs every alert also goes to (json://, slack://, discord://, "
+        "mailto://...); secrets: in .env as LPHEDGE_OPS__NOTIFY_URLS='[\"...\"]'.",
+    )
+    api_port: int | None = Field(
+        None, ge=1, le=65_535, description="Serve the REST API and dashboard here (off: None)."
+    )
+    api_host: str = Field("127.0.0.1", description="Bind address of the API; 0.0.0.0 exposes it.")
+    api_tokens: list[ApiToken] = Field(
+        default_factory=list,
+        description="Bearer tokens (name, token, scope read/control); in .env as "
+        'LPHEDGE_OPS__API_TOKENS=\'[{"name": ..., "token": ..., "scope": ...}]\'.',
+    )
+    api_auth_failures_per_minute: int = Field(
+        5, ge=1, le=1000, description="Failed logins per client per minute before 429."
+    )
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _distinct_tokens(cls, v: list[ApiToken]) -> list[ApiToken]:
+        names = [t.name for t in v]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"[{i}].name {name!r} is also [{names.index(name)}].name")
+        secrets = [t.token.get_secret_value() for t in v]
+        if len(set(secrets)) != len(secrets):
+            raise ValueError("two entries share one token: give each caller its own")
+        return v
 
     @field_validator("log_level")
     @classmethod

@@ -122,6 +122,7 @@ class Engine:
         self._operator = OperatorWatch()
         self._outage_since: int | None = None
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()  # an operator acted: tick now, not at the next block
         self._instruments: dict[str, Instrument] = {}
         self._day = DayPnl()
         self.last_tick: TickResult | None = None
@@ -139,6 +140,16 @@ class Engine:
             await self.p.account.start(list(self.p.symbols.values()))
         if self.p.on_start is not None:
             await self.p.on_start()
+
+    def wake(self) -> None:
+        """Tick at once (an operator halted, resumed or changed the params): the loop does
+        not wait for the next block."""
+        self._wake.set()
+
+    def reload_strategy(self, strategy: HedgeStrategy, params: Mapping[str, Any]) -> None:
+        """Run `strategy` (already validated) from the next tick on; its state is kept."""
+        self.p.strategy = strategy
+        self.p.strategy_params = dict(params)
 
     def stop(self) -> None:
         """Stop after the current tick (SIGTERM lands here)."""
@@ -511,7 +522,9 @@ class Engine:
                 self._record_failure("block poll", err)
                 block = last_block
             now = self.p.clock.now_ms()
-            due = now - last_tick_ms >= max_tick_seconds * 1000
+            woken = self._wake.is_set()  # while backing off a failure, a wake waits for it
+            self._wake.clear()
+            due = now - last_tick_ms >= max_tick_seconds * 1000 or woken
             if (block != last_block or due) and retry.ready(now):
                 result = await self.tick()
                 last_block, last_tick_ms = block, self.p.clock.now_ms()
@@ -525,19 +538,16 @@ class Engine:
                 await self._until(new_head(poll_seconds))
 
     async def _until(self, aw: Awaitable[None]) -> None:
-        """`aw`, or less if the bot is stopped meanwhile."""
+        """`aw`, or less if the bot is stopped or woken meanwhile."""
         stop = asyncio.ensure_future(self._stop.wait())
+        wake = asyncio.ensure_future(self._wake.wait())
         done = asyncio.ensure_future(aw)
-        await asyncio.wait({stop, done}, return_when=asyncio.FIRST_COMPLETED)
-        for f in (stop, done):
+        await asyncio.wait({stop, wake, done}, return_when=asyncio.FIRST_COMPLETED)
+        for f in (stop, wake, done):
             f.cancel()
 
     async def _sleep(self, seconds: float) -> None:
-        stop = asyncio.ensure_future(self._stop.wait())
-        sleep = asyncio.ensure_future(self.p.clock.sleep(seconds))
-        await asyncio.wait({stop, sleep}, return_when=asyncio.FIRST_COMPLETED)
-        for f in (stop, sleep):
-            f.cancel()
+        await self._until(self.p.clock.sleep(seconds))
 
 
 def _blind_alerts(blind: Mapping[str, str]) -> tuple[str, ...]:

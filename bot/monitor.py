@@ -1,16 +1,20 @@
 """Operations: Prometheus `/metrics`, `/healthz`, and alerts on halts, fills and errors.
 
 A `Monitor` observes each finished tick. It serves metrics over aiohttp on 127.0.0.1 (or
-the given host) and posts alerts to a webhook and/or Telegram: every alert the tick raises
-(drift, trades by hand), every order, and halts and failures through `Narrator` (when they
-start, every `ops.notice_every_s` while they last, and when hedging resumes). Alert URLs
-are secrets: failures are logged with the URL redacted; an alert never blocks a tick.
+the given host) and posts alerts to a webhook, Telegram and every apprise URL
+(`ops.notify_urls`, `bot.notify`): every alert the tick raises (drift, trades by hand),
+every order, LP positions leaving or re-entering their range (`RangeWatch`, once per
+crossing), and halts and failures through `Narrator` (when they start, every
+`ops.notice_every_s` while they last, and when hedging resumes; a margin guard's halt is one
+of them). Alert URLs are secrets: failures are logged with the URL redacted; an alert never
+blocks a tick for long.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +25,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from bot import secrets
 from bot.engine import TickResult
 from bot.narrator import Narrator
+from bot.notify import Notifier
 from bot.ports import Clock
+from bot.range_watch import RangeWatch
 
 log = logging.getLogger("lphedge.monitor")
 
@@ -58,14 +64,19 @@ class Monitor:
         *,
         stale_after_s: float,
         webhook_url: str | None = None,
-        telegram: tuple[str, str] | None = None,
+        telegram: tuple[str, Sequence[str]] | None = None,  # bot token, chat ids
         notice_every_s: float = 300.0,
+        notify_urls: Sequence[str] = (),
+        telegram_api_url: str = "https://api.telegram.org/bot",
     ) -> None:
         self.metrics = Metrics()
         self.narrator = Narrator(repeat_s=notice_every_s)  # halts and failures, rate-bounded
+        self.ranges = RangeWatch()
+        self.notifier = Notifier(notify_urls) if notify_urls else None
         self.clock = clock
         self.stale_after_s = stale_after_s
         self.webhook_url = webhook_url
+        self.telegram_api_url = telegram_api_url
         self.telegram = telegram
         self.last_tick_ms: int | None = None
         self._runner: web.AppRunner | None = None
@@ -78,9 +89,11 @@ class Monitor:
         self.last_tick_ms = now
         m.last_tick.set(now / 1000)
         for notice in self.narrator.observe(result, now):
-            await self.alert(notice.text)
+            await self.alert(notice.text, warning=notice.bad)
         for note in result.alerts:  # a failed tick has them too (a chain outage halt)
             await self.alert(note)
+        for line in self.ranges.observe(result.book):
+            await self.alert(line)
         if result.error:
             m.errors.inc()
             return
@@ -124,14 +137,23 @@ class Monitor:
         addresses = self._runner.addresses
         return int(addresses[0][1]) if addresses else port
 
-    async def alert(self, text: str) -> None:
+    async def alert(self, text: str, *, warning: bool = False) -> None:
+        """Post `text` to every channel at once: webhook, Telegram, apprise URLs (there as
+        a warning when `warning`: a halt or a failure)."""
+        if self.notifier is None:
+            await self._post(text)
+        else:
+            await asyncio.gather(self._post(text), self.notifier.send(text, warning=warning))
+
+    async def _post(self, text: str) -> None:
         targets: list[tuple[str, Mapping[str, Any]]] = []
         if self.webhook_url:
             targets.append((self.webhook_url, {"text": f"lphedge: {text}"}))
         if self.telegram:
-            token, chat = self.telegram
-            url = f"https://api.telegram.org/bot{token}/sendMessage"
-            targets.append((url, {"chat_id": chat, "text": f"lphedge: {text}"}))
+            token, chats = self.telegram
+            url = f"{self.telegram_api_url}{token}/sendMessage"
+            for chat in chats:  # the alert chat, then the command bot's chats
+                targets.append((url, {"chat_id": chat, "text": f"lphedge: {text}"}))
         if not targets:
             return
         if self._session is None:

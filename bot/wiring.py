@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from bot.execution.account_sync import AccountSync
 from strategies.base import HedgeStrategy, validate_params
 from strategies.registry import strategy_class
+
+log = logging.getLogger("lphedge.wiring")
 
 
 def asset_map(settings: Settings) -> AssetMap:
@@ -103,6 +106,25 @@ def strategy(settings: Settings) -> HedgeStrategy:
     params = validate_params(cls.Params, settings.strategy.params, name)
     built: HedgeStrategy = cls(params)
     return built
+
+
+def operator_params(
+    settings: Settings, book: Any, built: HedgeStrategy
+) -> tuple[HedgeStrategy, dict[str, Any]]:
+    """The strategy with the params an operator last set through the API, while the config
+    still says what it said then (a reload outlives a restart; an edited config wins)."""
+    from bot import control
+
+    params = dict(settings.strategy.params)
+    name = settings.strategy.path or settings.strategy.name
+    reloaded = control.reloaded_params(book, name, params)
+    if reloaded is None:
+        return built, params
+    cls = strategy_class(name)
+    valid = validate_params(cls.Params, reloaded, name, where="params_reloaded.params")
+    log.warning("strategy %s runs the params an operator set: %s", name, reloaded)
+    strategy: HedgeStrategy = cls(valid)
+    return strategy, reloaded
 
 
 def risk_limits(settings: Settings) -> RiskLimits:
@@ -348,6 +370,7 @@ def runtime(
     options = options_policy(settings, strat)
     md = market or market_data(settings, clock, options=options is not None)
     book = ledger(settings, running=True)
+    strat, params = operator_params(settings, book, strat)
     reader = source or position_source(settings)
     ven = venue(settings, md, book, clock, ccxt_kwargs)
     executor = OrderExecutor(ven, book, clock, run_id, fence=lambda: _lease_check(parts))
@@ -360,7 +383,7 @@ def runtime(
         ledger=book,
         executor=executor,
         strategy=strat,
-        strategy_params=dict(settings.strategy.params),
+        strategy_params=params,
         clock=clock,
         assets=asset_map(settings),
         symbols=dict(settings.venue.symbols),
@@ -378,7 +401,7 @@ def runtime(
             settings.mode,
             ven.name,
             strat.name,
-            dict(settings.strategy.params),
+            params,
             config_digest(settings),
             __version__,
         )
@@ -388,19 +411,24 @@ def runtime(
 def monitor(settings: Settings, rt: Runtime) -> Any:
     """Metrics/health endpoint and alerts, when `[ops]` asks for any of them."""
     ops = settings.ops
-    if ops.metrics_port is None and ops.webhook_url is None and ops.telegram_token is None:
+    wanted = (ops.metrics_port, ops.webhook_url, ops.telegram_token)
+    if all(w is None for w in wanted) and not ops.notify_urls:
         return None
     from bot.monitor import Monitor
 
     telegram = None
-    if ops.telegram_token is not None and ops.telegram_chat_id:
-        telegram = (ops.telegram_token.get_secret_value(), ops.telegram_chat_id)
+    chats = list(dict.fromkeys([ops.telegram_chat_id or "", *map(str, ops.telegram_allowed_chats)]))
+    chats = [c for c in chats if c]  # alerts go where the commands are answered too
+    if ops.telegram_token is not None and chats:
+        telegram = (ops.telegram_token.get_secret_value(), chats)
     mon = Monitor(
         rt.engine.p.clock,
         stale_after_s=3 * settings.chain.max_tick_seconds,
         webhook_url=ops.webhook_url.get_secret_value() if ops.webhook_url else None,
         telegram=telegram,
         notice_every_s=ops.notice_every_s,
+        notify_urls=[u.get_secret_value() for u in ops.notify_urls],
+        telegram_api_url=ops.telegram_api_url,
     )
     rt.engine.p.observers.append(mon.observe)
     return mon

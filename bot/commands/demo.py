@@ -30,6 +30,15 @@ def demo(
         "--option-premium",
         help="Options of option strategies: inverse (Deribit, premium in ETH) or usd (USDC).",
     ),
+    serve: int | None = typer.Option(
+        None,
+        "--serve",
+        metavar="PORT",
+        min=0,
+        max=65_535,
+        help="Then keep the REST API and dashboard on the demo's ledger at 127.0.0.1:PORT "
+        "until Ctrl-C (a control token is printed once).",
+    ),
 ) -> None:
     """Run the bot end to end offline on a real ETH price path, then report."""
     console = Console()
@@ -78,7 +87,37 @@ def demo(
         console.print(f"{summary['option_settlements']} options settled at expiry")
     from bot.demo_report import finish
 
-    finish(Path(str(summary["ledger"])), out, console)
+    db = Path(str(summary["ledger"]))
+    finish(db, out, console)
+    if serve is not None:
+        run_async(_serve(db, opts, serve, console))
+
+
+async def _serve(db: Path, opts: DemoOptions, port: int, console: Console) -> None:
+    """The dashboard on the finished demo's ledger; the token lives as long as this run."""
+    import secrets
+
+    from bot.api.server import serve_forever, serve_ledger
+    from bot.config import Settings
+
+    settings = Settings.model_validate(
+        {
+            "mode": "paper",
+            "account": "demo",
+            "venue": {"exchange": "binanceusdm"},
+            "strategy": {"name": opts.strategy, "params": dict(opts.params)},
+            "ledger": {"url": f"sqlite:///{db}"},
+        }
+    )
+    token = secrets.token_urlsafe(24)
+    server = await serve_ledger(settings, "127.0.0.1", port, token)
+    console.print(
+        f"dashboard: http://127.0.0.1:{server.port}/  token (control, this run only): {token}\n"
+        "API spec: /api/v1/openapi.json; stop with Ctrl-C",
+        highlight=False,
+        soft_wrap=True,
+    )
+    await serve_forever(server)
 
 
 def register(app: typer.Typer) -> None:

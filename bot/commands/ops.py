@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 
-from bot import wiring
+from bot import control, wiring
 from bot.clock import SystemClock
 from bot.commands.common import ConfigOption, guarded, print_json, settings_from
 from bot.commands.status_view import print_status, status_data
 from bot.config import Settings
 from bot.domain import events as ev
-from bot.ledger.checkpointer import write_witness
-from bot.operator import OPERATOR
 
 DbOption = typer.Option(None, "--db", help="Ledger URL (default: the config's ledger.url).")
 
@@ -39,24 +39,22 @@ def _open_with(config: Path | None, db: str | None, create: bool = False) -> tup
 def _operator_event(
     config: Path | None, db: str | None, create: bool, kind: str, payload: dict[str, Any]
 ) -> tuple[int, str]:
-    """Append an operator's event; with `ledger.checkpoint_key` set, witness it in the
-    checkpoint file, so the running bot signs over it instead of alerting on tampering.
-    The seq and what was said about the witness."""
+    """Append an operator's event (witnessed when checkpoints are kept): its seq and what
+    was said about the witness."""
     ledger, settings = _open_with(config, db, create)
     try:
         now = SystemClock().now_ms()
-        seq = guarded(lambda: ledger.append(kind, payload, ts_ms=now))
-        cfg = settings.ledger
-        if cfg.checkpoint_key is None or cfg.checkpoint_file is None:
-            return seq, ""
-        key = cfg.checkpoint_key.get_secret_value().encode("utf-8")
-        try:
-            write_witness(ledger, cfg.checkpoint_file, key, seq, now)
-        except OSError as err:
-            return seq, f"; not witnessed in {cfg.checkpoint_file}: {err.strerror}"
-        return seq, f"; witnessed in {cfg.checkpoint_file}"
+        return guarded(lambda: control.record(ledger, settings.ledger, kind, payload, now))
     finally:
         ledger.close()
+
+
+def _cli_caller() -> control.Caller:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        user = str(os.getuid())
+    return control.Caller("cli", user)
 
 
 def status(
@@ -85,7 +83,7 @@ def halt(
     create: bool = CreateOption,
 ) -> None:
     """Halt a running bot (it places no new hedge orders) until `lphedge resume`."""
-    payload = ev.to_payload(ev.Halt(reason, OPERATOR, flatten))
+    payload = control.halt_payload(reason, flatten, _cli_caller())
     seq, witness = _operator_event(config, db, create, ev.HALT, payload)
     typer.echo(f"halt recorded (event {seq}){'; flattening hedges' if flatten else ''}{witness}")
 
@@ -94,7 +92,7 @@ def resume(
     config: Path | None = ConfigOption, db: str | None = DbOption, create: bool = CreateOption
 ) -> None:
     """Lift an operator halt."""
-    payload = {"reason": "resume", "source": OPERATOR}
+    payload = control.resume_payload("resume", _cli_caller())
     seq, witness = _operator_event(config, db, create, ev.RESUME, payload)
     typer.echo(f"resume recorded (event {seq}){witness}")
 

@@ -133,10 +133,23 @@ async def _loop(settings: Settings, rt: Any, once: bool) -> None:
             await heads.close()
 
 
+async def _serve(settings: Settings, rt: Any, monitor: Any, once: bool) -> Any:
+    """/metrics and /healthz; for a running bot also its control surface: the REST API and
+    dashboard, and Telegram commands (returned; None when `[ops]` asks for neither)."""
+    if monitor is not None and settings.ops.metrics_port is not None:
+        await monitor.serve(settings.ops.metrics_port, settings.ops.metrics_host)
+    if once:
+        return None
+    from bot.api.server import serve_bot
+
+    return await serve_bot(settings, rt.engine)
+
+
 async def _run(settings: Settings, once: bool) -> TickResult | None:
     rt = wiring.runtime(settings)
     monitor = wiring.monitor(settings, rt)
     checkpoints = None
+    api = None
     if not once or settings.ledger.checkpoint_key is not None:  # one tick: no warning line
         checkpoints = wiring.checkpointer(settings, rt, monitor)
     if not once:
@@ -147,8 +160,7 @@ async def _run(settings: Settings, once: bool) -> TickResult | None:
         with rt.ledger.writer_lock(lock_key, regain_s=regain) as lease:
             rt.engine.p.guard = lease.check  # before each tick and each order
             _stop_on_lost_lease(rt)
-            if monitor is not None and settings.ops.metrics_port is not None:
-                await monitor.serve(settings.ops.metrics_port, settings.ops.metrics_host)
+            api = await _serve(settings, rt, monitor, once)
             await rt.engine.start()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -169,6 +181,8 @@ async def _run(settings: Settings, once: bool) -> TickResult | None:
                 raise last.failure
             return last
     finally:
+        if api is not None:
+            await api.close()
         if checkpoints is not None:
             await checkpoints.close()
         if monitor is not None:
