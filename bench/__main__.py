@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import importlib
 
-BENCHES = ("bench.chain_read", "bench.backtest_speed", "bench.latency", "bench.options_report")
+BENCHES = (
+    "bench.chain_read",
+    "bench.backtest_speed",
+    "bench.latency",
+    "bench.api_latency",
+    "bench.options_report",
+)
 
 for name in BENCHES:
     print(f"\n== {name} ==", flush=True)

@@ -4,9 +4,10 @@ Prints HTTP requests, eth_calls and milliseconds per tick (median of warm ticks,
 block before each) for `ChainReader` beside a naive reader that sends one `eth_call`
 per view function. Target: 1,000 positions in <= 3 requests and < 150 ms per tick.
 
-Then positions over two chains at once (two anvil nodes, chain ids 31337 and 8453, read
-concurrently by `MultiChainReader`): requests per tick per chain (target <= 3) and ms per
-tick. `python -m bench.chain_read --two-chains` runs only that part.
+Then 1,000 positions over two chains and both protocols at once (two anvil nodes, chain ids
+31337 and 8453, read concurrently by `MultiChainReader`): 500 v3 on one, 250 v3 and 250
+Uniswap v4 on the other; requests per tick per chain (target <= 3) and ms per tick.
+`python -m bench.chain_read --two-chains` runs only that part.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.amm.liquidity_amounts import position_amounts
 from bot.amm.position_fees import fee_growth_inside, uncollected_fees
@@ -28,6 +29,7 @@ from bot.chain.rpc import RpcClient
 from bot.devchain.anvil import ACCOUNTS, Anvil, rpc
 from bot.devchain.deploy import (
     DEADLINE,
+    MAX_UINT128,
     MAX_UINT256,
     TICK_SPACING,
     DevChain,
@@ -37,6 +39,7 @@ from bot.devchain.deploy import (
     current_tick,
     sqrt_price_x96,
 )
+from bot.devchain.v4 import V4World
 from bot.devchain.world import deploy_world
 
 SIZES = (1, 100, 1000)
@@ -207,7 +210,43 @@ async def run(world: UniswapWorld, ids: list[int]) -> list[Row]:
 
 
 TWO_CHAIN_IDS = (31337, 8453)
-TWO_CHAIN_POSITIONS = 200  # per chain
+TWO_CHAIN_POSITIONS = 500  # per chain; on the second, half of them Uniswap v4
+V4_MINTS_PER_TX = 25
+
+
+def mint_v4_positions(chain: DevChain, world: UniswapWorld, count: int) -> V4World:
+    """Uniswap v4 next to `world`, plus `count` positions of varied ranges in its
+    USDC/WETH pool (minted `V4_MINTS_PER_TX` to one modifyLiquidities)."""
+    from eth_abi import encode
+
+    from bot.devchain import v4
+
+    v4w = v4.deploy_v4(chain, world.tokens)
+    uni = v4.UniswapV4.at(chain, v4w)
+    key = v4w.pools[v4.POOLS[0].label]
+    spacing = key[3]
+    tick = aligned_tick(int(uni.state_view.functions.getSlot0(v4.pool_id(key)).call()[1]), spacing)
+    rng = random.Random(4)
+    types = ["(address,address,uint24,int24,address)", "int24", "int24", "uint256"]
+    types += ["uint128", "uint128", "address", "bytes"]
+    ids: list[int] = []
+    owner = ACCOUNTS[0]
+    while len(ids) < count:
+        first = int(uni.position_manager.functions.nextTokenId().call())
+        n = min(V4_MINTS_PER_TX, count - len(ids))
+        actions = []
+        for _ in range(n):
+            lo = tick + rng.randint(-300, 10) * spacing
+            hi = max(lo + spacing, tick + rng.randint(-10, 300) * spacing)
+            args = [key, lo, hi, 10**12, MAX_UINT128, MAX_UINT128, owner, b""]
+            actions.append((v4.MINT_POSITION, encode(types, args)))
+        actions.append((v4.SETTLE_PAIR, encode(["address"] * 2, key[:2])))
+        uni.modify(actions, owner)
+        ids += range(first, first + n)
+    return replace(
+        v4w,
+        positions=tuple(v4.V4Minted(i, "bench", owner, v4.POOLS[0].label, key, 0, 0) for i in ids),
+    )
 
 
 @dataclass(frozen=True)
@@ -220,26 +259,34 @@ class ChainRow:
 
 
 async def bench_two_chains(
-    worlds: Sequence[tuple[int, UniswapWorld, list[int]]],
+    worlds: Sequence[tuple[int, UniswapWorld, list[int], V4World | None]],
 ) -> tuple[list[ChainRow], float]:
     """Warm ticks over both chains (a new block on each before every tick): rows per
     chain, and the median ms per tick for the whole book."""
     readers = [
         ChainReader(
             ChainReaderConfig(
-                (w.url,), cid, w.position_manager, token_ids=tuple(ids), name=str(cid)
+                (w.url,),
+                cid,
+                w.position_manager,
+                token_ids=tuple(ids),
+                name=str(cid),
+                v4_position_manager=None if v4w is None else v4w.position_manager,
+                v4_state_view=None if v4w is None else v4w.state_view,
+                v4_token_ids=() if v4w is None else tuple(p.token_id for p in v4w.positions),
             )
         )
-        for cid, w, ids in worlds
+        for cid, w, ids, v4w in worlds
     ]
     async with MultiChainReader(readers) as multi:
         snap = await multi.read()
-        assert len(snap.positions) == sum(len(ids) for _, _, ids in worlds), snap.errors[:3]
+        want = sum(len(ids) + (len(v.positions) if v else 0) for _, _, ids, v in worlds)
+        assert len(snap.positions) == want, snap.errors[:3]
         cold = {name: s.http_requests for name, s in multi.stats().items()}
         times: list[float] = []
         per_chain: dict[str, list[tuple[int, int]]] = {name: [] for name in cold}
         for _ in range(WARM_TICKS):
-            for _cid, w, _ids in worlds:
+            for _cid, w, _ids, _v4 in worlds:
                 rpc(w.url, "evm_mine")
             before = {n: (s.http_requests, s.rpc_calls) for n, s in multi.stats().items()}
             start = time.perf_counter()
@@ -250,12 +297,12 @@ async def bench_two_chains(
     rows = [
         ChainRow(
             name,
-            len(ids),
+            len(ids) + (len(v4w.positions) if v4w else 0),
             cold[name],
             statistics.median(r for r, _ in per_chain[name]),
             statistics.median(c for _, c in per_chain[name]),
         )
-        for (_cid, _w, ids), name in zip(worlds, per_chain, strict=True)
+        for (_cid, _w, ids, v4w), name in zip(worlds, per_chain, strict=True)
     ]
     return rows, statistics.median(times)
 
@@ -271,13 +318,21 @@ def two_chains() -> None:
                 if cid != TWO_CHAIN_IDS[0]:  # other addresses on the other chain
                     chain.rpc("anvil_setNonce", ACCOUNTS[0], hex(40))
                 world, _burned = deploy_world(anvil.url)
-                ids = mint_positions(chain, world, TWO_CHAIN_POSITIONS)
+                v4w = None
+                v3_count = TWO_CHAIN_POSITIONS
+                if cid != TWO_CHAIN_IDS[0]:
+                    v3_count = TWO_CHAIN_POSITIONS // 2
+                    v4w = mint_v4_positions(chain, world, TWO_CHAIN_POSITIONS - v3_count)
+                ids = mint_positions(chain, world, v3_count)
             finally:
                 chain.close()
-            worlds.append((cid, world, ids))
+            worlds.append((cid, world, ids, v4w))
         setup_s = time.perf_counter() - started
         rows, ms = asyncio.run(bench_two_chains(worlds))
-    print(f"two chains: 2 anvil + deploy + {TWO_CHAIN_POSITIONS} mints each: {setup_s:.1f} s")
+    print(
+        f"two chains: 2 anvil + deploy + {TWO_CHAIN_POSITIONS} mints each "
+        f"(v4 half of them on {TWO_CHAIN_IDS[1]}): {setup_s:.1f} s"
+    )
     print(f"{'chain':<8} {'positions':>9} {'cold req':>8} {'req/tick':>8} {'eth_call/tick':>13}")
     for r in rows:
         print(

@@ -69,9 +69,9 @@ def settings(url: str, npm: str, ids: Sequence[int], db: Path) -> Settings:
             "strategy": {"name": "delta_band", "params": {"band_rel": 0.0}},
             # the dev pools are not at the recorded market price; this bench times, not guards
             "risk": {
-                "max_price_divergence_bps": 1e9,
-                "max_orders_per_hour": 10**6,
-                "max_block_age_s": 1e9,
+                "max_price_divergence_bps": 10_000,  # the bounds the config allows
+                "max_orders_per_hour": 100_000,
+                "max_block_age_s": 86_400,
                 "max_hedge_notional_usd": "1e12",
                 "max_order_notional_usd": "1e12",
             },

@@ -77,6 +77,23 @@ def _check_address(value: str, field: str) -> str:
     return v
 
 
+# Protocols a chain may name in `position_managers` (and, for those read through a view
+# contract, in `state_views`); the forks (PancakeSwap v3, Aerodrome Slipstream) come later.
+PROTOCOLS = ("uniswap_v3", "uniswap_v4")
+STATE_VIEW_PROTOCOLS = ("uniswap_v4",)
+_CHAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+def _protocol_addresses(v: dict[str, str], protocols: tuple[str, ...]) -> dict[str, str]:
+    for protocol, address in v.items():
+        if protocol not in protocols:
+            raise ValueError(
+                f"{protocol}: not a protocol read yet (supported: {', '.join(protocols)})"
+            )
+        _check_address(address, protocol)
+    return v
+
+
 class _ChainRead(_Section):
     """How to read one chain's LP positions (shared by `[chain]` and `[[chains]]`)."""
 
@@ -85,9 +102,38 @@ class _ChainRead(_Section):
     )
     rpc_urls: list[SecretStr] = Field(default_factory=list, description="RPC URLs, failover order.")
     ws_url: SecretStr | None = Field(None, description="WebSocket URL for newHeads (optional).")
-    position_manager: str = UNISWAP_V3_NPM_MAINNET
-    token_ids: list[int] = Field(default_factory=list)
-    owners: list[str] = Field(default_factory=list)
+    position_manager: str = Field(
+        UNISWAP_V3_NPM_MAINNET, description="Uniswap v3 (or v3-fork) NonfungiblePositionManager."
+    )
+    position_managers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Protocol -> position manager: uniswap_v3 (the same as position_manager), "
+        "uniswap_v4 (the v4 PositionManager, to read v4_token_ids).",
+    )
+    state_views: dict[str, str] = Field(
+        default_factory=dict,
+        description="Protocol -> the view contract its pools are read through: uniswap_v4 = "
+        "the StateView of the PoolManager that position_managers.uniswap_v4 uses.",
+    )
+    token_ids: list[int] = Field(default_factory=list, description="Uniswap v3 NFT ids.")
+    v4_token_ids: list[int] = Field(
+        default_factory=list,
+        description="Uniswap v4 NFT ids to read (beside those `owners` hold, which are "
+        "found from the PositionManager's Transfer logs).",
+    )
+    owners: list[str] = Field(
+        default_factory=list,
+        description="Owners: every v3 NFT, v4 NFT (with position_managers.uniswap_v4) and v2 "
+        "LP balance of theirs is read.",
+    )
+    v4_scan_from_block: int = Field(
+        0,
+        ge=0,
+        le=2**63 - 1,
+        description="Owners' v4 NFTs are found from Transfer logs from this block on (the "
+        "PositionManager's deployment block: earlier blocks hold none). Scanned once at start, "
+        "then only new blocks, 10,000 blocks per eth_getLogs.",
+    )
     v2_pairs: list[str] = Field(default_factory=list)
     multicall: str = MULTICALL3
     rpc_timeout_s: float = Field(
@@ -104,7 +150,7 @@ class _ChainRead(_Section):
     def _addresses(cls, v: list[str]) -> list[str]:
         return [_check_address(a, f"item {i}") for i, a in enumerate(v)]
 
-    @field_validator("token_ids")
+    @field_validator("token_ids", "v4_token_ids")
     @classmethod
     def _ids(cls, v: list[int]) -> list[int]:
         for i, t in enumerate(v):
@@ -112,14 +158,24 @@ class _ChainRead(_Section):
                 raise ValueError(f"item {i}: token id must be a uint256 (>= 0), got {t}")
         return v
 
+    @field_validator("position_managers")
+    @classmethod
+    def _managers(cls, v: dict[str, str]) -> dict[str, str]:
+        return _protocol_addresses(v, PROTOCOLS)
+
+    @field_validator("state_views")
+    @classmethod
+    def _state_views(cls, v: dict[str, str]) -> dict[str, str]:
+        return _protocol_addresses(v, STATE_VIEW_PROTOCOLS)
+
     def rpc_url_values(self) -> tuple[str, ...]:
         return tuple(u.get_secret_value() for u in self.rpc_urls)
 
     def has_positions(self) -> bool:
-        return bool(self.token_ids or self.owners or self.v2_pairs)
+        return bool(self.token_ids or self.v4_token_ids or self.owners or self.v2_pairs)
 
     def uniswap_v3_manager(self) -> str:
-        return self.position_manager
+        return self.position_managers.get("uniswap_v3", self.position_manager)
 
 
 class ChainSettings(_ChainRead):
@@ -156,15 +212,9 @@ class ChainSettings(_ChainRead):
             )
         if not self.has_positions():
             raise ConfigError(
-                "chain.token_ids, chain.owners, chain.v2_pairs: all empty, so there is no LP "
-                "position to hedge; list NFT ids, owners or v2 pair addresses"
+                "chain.token_ids, chain.owners, chain.v2_pairs, chain.v4_token_ids: all empty, "
+                "so there is no LP position to hedge; list NFT ids, owners or v2 pair addresses"
             )
-
-
-# Protocols a `[[chains]]` entry may name in `position_managers`; v4 and the forks
-# (PancakeSwap v3, Aerodrome Slipstream) are read by later work.
-PROTOCOLS = ("uniswap_v3",)
-_CHAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 
 class ChainEntry(_ChainRead):
@@ -173,9 +223,6 @@ class ChainEntry(_ChainRead):
 
     name: str = Field(description="Names the chain in logs, the ledger and `positions`.")
     chain_id: int | None = Field(None, ge=1, le=MAX_CHAIN_ID, description="Required.")
-    position_managers: dict[str, str] = Field(
-        default_factory=dict, description="Protocol -> position manager (uniswap_v3)."
-    )
     assets: dict[str, str] = Field(default_factory=dict, description="Token -> asset, this chain.")
 
     @field_validator("name")
@@ -185,19 +232,34 @@ class ChainEntry(_ChainRead):
             raise ValueError(f"must be 1-32 of a-z, 0-9, _ and -, got {v!r}")
         return v
 
-    @field_validator("position_managers")
-    @classmethod
-    def _managers(cls, v: dict[str, str]) -> dict[str, str]:
-        for protocol, address in v.items():
-            if protocol not in PROTOCOLS:
-                raise ValueError(
-                    f"{protocol}: not a protocol read yet (supported: {', '.join(PROTOCOLS)})"
-                )
-            _check_address(address, protocol)
-        return v
 
-    def uniswap_v3_manager(self) -> str:
-        return self.position_managers.get("uniswap_v3", self.position_manager)
+def _manager_conflicts(where: str, chain: _ChainRead) -> None:
+    """v3's manager given twice, differently; v4 ids without the contracts to read them."""
+    npm = chain.position_managers.get("uniswap_v3")
+    # set by hand (CLI overrides re-validate a dump, so every field looks set: compare)
+    explicit = chain.position_manager.lower() != UNISWAP_V3_NPM_MAINNET.lower()
+    if npm is not None and explicit and npm.lower() != chain.position_manager.lower():
+        raise ConfigError(
+            f"{where}.position_managers.uniswap_v3: differs from {where}.position_manager; "
+            "give one of them"
+        )
+    v4_manager = chain.position_managers.get("uniswap_v4")
+    if chain.v4_token_ids and v4_manager is None:
+        raise ConfigError(
+            f"{where}.position_managers.uniswap_v4: required with {where}.v4_token_ids "
+            "(the address of this chain's v4 PositionManager)"
+        )
+    has_view = "uniswap_v4" in chain.state_views
+    if v4_manager is not None and not has_view:
+        raise ConfigError(
+            f"{where}.state_views.uniswap_v4: required with {where}.position_managers."
+            "uniswap_v4 (the StateView of the PoolManager it uses: v4 pools are read there)"
+        )
+    if has_view and v4_manager is None:
+        raise ConfigError(
+            f"{where}.state_views.uniswap_v4: given without {where}.position_managers."
+            "uniswap_v4; give both, or neither"
+        )
 
 
 def _entry_conflicts(i: int, entry: ChainEntry) -> None:
@@ -206,14 +268,7 @@ def _entry_conflicts(i: int, entry: ChainEntry) -> None:
         raise ConfigError(f"{where}.chain_id: required, to check each RPC serves that chain")
     if not entry.rpc_urls:
         raise ConfigError(f"{where}.rpc_urls: no RPC URL for chain {entry.name!r}")
-    npm = entry.position_managers.get("uniswap_v3")
-    # set by hand (CLI overrides re-validate a dump, so every field looks set: compare)
-    explicit = entry.position_manager.lower() != UNISWAP_V3_NPM_MAINNET.lower()
-    if npm is not None and explicit and npm.lower() != entry.position_manager.lower():
-        raise ConfigError(
-            f"{where}.position_managers.uniswap_v3: differs from {where}.position_manager; "
-            "give one of them"
-        )
+    _manager_conflicts(where, entry)
 
 
 def chain_list(chain: ChainSettings, chains: Sequence[ChainEntry]) -> list[tuple[str, _ChainRead]]:
@@ -221,6 +276,7 @@ def chain_list(chain: ChainSettings, chains: Sequence[ChainEntry]) -> list[tuple
     positions, then `[[chains]]`. Raises ConfigError naming the field of a conflict."""
     out: list[tuple[str, _ChainRead]] = []
     if chain.rpc_urls or chain.has_positions() or not chains:
+        _manager_conflicts("chain", chain)
         out.append(("main", chain))
     if chains and out:
         if chain.chain_id is None:
@@ -257,8 +313,9 @@ def require_chain_positions(chain: ChainSettings, chains: Sequence[ChainEntry]) 
     for i, entry in enumerate(chains):
         if not entry.has_positions():
             raise ConfigError(
-                f"chains[{i}].token_ids, chains[{i}].owners, chains[{i}].v2_pairs: all empty "
-                f"on chain {entry.name!r}; list NFT ids, owners or v2 pair addresses"
+                f"chains[{i}].token_ids, chains[{i}].owners, chains[{i}].v2_pairs, "
+                f"chains[{i}].v4_token_ids: all empty on chain {entry.name!r}; list NFT ids, "
+                "owners or v2 pair addresses"
             )
     chain_list(chain, chains)
 

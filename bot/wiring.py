@@ -67,6 +67,7 @@ def position_source(settings: Settings) -> Any:
     from bot.chain.multi_chain import MultiChainReader
     from bot.chain.reader import ChainReader, ChainReaderConfig
 
+    paths = {"main": "chain"} | {c.name: f"chains[{i}]" for i, c in enumerate(settings.chains)}
     readers = [
         ChainReader(
             ChainReaderConfig(
@@ -79,6 +80,11 @@ def position_source(settings: Settings) -> Any:
                 multicall_address=chain.multicall,
                 timeout_s=chain.rpc_timeout_s,
                 name=name,
+                v4_position_manager=chain.position_managers.get("uniswap_v4"),
+                v4_state_view=chain.state_views.get("uniswap_v4"),
+                v4_token_ids=tuple(chain.v4_token_ids),
+                v4_scan_from_block=chain.v4_scan_from_block,
+                config_path=paths[name],
             )
         )
         for name, chain in chain_list(settings.chain, settings.chains)

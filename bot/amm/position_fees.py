@@ -1,4 +1,4 @@
-"""Fee growth inside a tick range and the fees a v3 position can collect.
+"""Fee growth inside a tick range and the fees a v3 or v4 position can collect.
 
 Fee growth values are Q128.128 fee tokens per unit of liquidity that wrap around
 mod 2**256 on purpose (Tick.getFeeGrowthInside relies on it), so every subtraction
@@ -110,3 +110,23 @@ def uncollected_fees(
     fees0 = (tokens_owed0 + tokens_owed(liquidity, inside0, last0)) % _MOD128
     fees1 = (tokens_owed1 + tokens_owed(liquidity, inside1, last1)) % _MOD128
     return fees0, fees1
+
+
+def v4_fees_owed(
+    liquidity: int, inside0: int, inside1: int, last0: int, last1: int
+) -> tuple[int, int]:
+    """(fees0_raw, fees1_raw) a v4 position is owed, as v4-core Position.update computes them.
+
+    v4 keeps no tokensOwed: fees are paid out on every modifyLiquidity, so growth since
+    the position's last snapshot is all of it. `inside*` are StateView.getFeeGrowthInside
+    at the block, `last*` StateView.getPositionInfo's feeGrowthInside*LastX128. The
+    subtraction wraps mod 2**256 (unchecked); the result is a uint256, not cast to uint128
+    (the PoolManager reverts on an int128 overflow instead of wrapping).
+    """
+    check_uint("liquidity", liquidity, 128)
+    owed = []
+    for inside, last in ((inside0, last0), (inside1, last1)):
+        check_uint("fee_growth_inside_x128", inside)
+        check_uint("fee_growth_inside_last_x128", last)
+        owed.append(mul_div((inside - last) % _MOD256, liquidity, Q128))
+    return owed[0], owed[1]

@@ -1,13 +1,15 @@
 """View functions from the minimal JSON ABIs in `abis/`, with a fast static-type codec.
 
 A tick encodes and decodes thousands of calls; eth_abi is general but slow for that, so
-static types (address, bool, intN, uintN) are packed by hand and only dynamic outputs
-(`string`) go through eth_abi.
+static types (address, bool, intN, uintN, bytesN) are packed by hand and only dynamic
+outputs (`string`) go through eth_abi. A static struct output (v4's `PoolKey`) is encoded
+inline, word after word, so it decodes as its fields in order.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -18,6 +20,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 WORD = 32
+_DYNAMIC = re.compile(r"\[|\bstring\b|\bbytes\b")
 
 
 def _encode_word(abi_type: str, value: Any) -> bytes:
@@ -29,6 +32,9 @@ def _encode_word(abi_type: str, value: Any) -> bytes:
         return int(value).to_bytes(WORD, "big", signed=True)
     if abi_type.startswith("uint"):
         return int(value).to_bytes(WORD, "big")
+    if abi_type.startswith("bytes") and abi_type != "bytes":
+        raw = bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+        return raw.ljust(WORD, b"\0")  # bytesN is left-aligned
     raise TypeError(f"unsupported input type {abi_type}")
 
 
@@ -45,6 +51,8 @@ def _decode_word(abi_type: str, word: bytes) -> Any:
         return word[-1] == 1
     if abi_type.startswith("int"):
         return int.from_bytes(word, "big", signed=True)
+    if abi_type.startswith("bytes"):
+        return word[: int(abi_type[5:])]
     return int.from_bytes(word, "big")
 
 
@@ -82,6 +90,18 @@ def _type_of(param: dict[str, Any]) -> str:
     return str(param["type"])
 
 
+def _is_dynamic(abi_type: str) -> bool:
+    """An array, a string or `bytes` anywhere in it (bytes32 is static)."""
+    return _DYNAMIC.search(abi_type) is not None
+
+
+def _output_words(param: dict[str, Any]) -> tuple[str, ...]:
+    """A static struct is its fields inline; anything else is one output."""
+    if param["type"] == "tuple" and not _is_dynamic(_type_of(param)):
+        return tuple(t for c in param["components"] for t in _output_words(c))
+    return (_type_of(param),)
+
+
 @cache
 def view(abi_name: str, fn_name: str) -> ViewFn:
     """`view("v3_pool", "slot0")`: the function from `abis/<abi_name>.json`."""
@@ -89,9 +109,9 @@ def view(abi_name: str, fn_name: str) -> ViewFn:
     for entry in json.loads(text):
         if entry.get("type") == "function" and entry["name"] == fn_name:
             inputs = tuple(_type_of(p) for p in entry["inputs"])
-            outputs = tuple(_type_of(p) for p in entry["outputs"])
+            outputs = tuple(t for p in entry["outputs"] for t in _output_words(p))
             selector = keccak(text=f"{fn_name}({','.join(inputs)})")[:4]
-            dynamic = any(t in ("string", "bytes") or t.endswith("]") for t in outputs)
+            dynamic = any(_is_dynamic(t) for t in outputs)
             return ViewFn(fn_name, selector, inputs, outputs, dynamic)
     raise KeyError(f"no function {fn_name} in abis/{abi_name}.json")
 

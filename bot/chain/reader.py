@@ -1,7 +1,7 @@
 """`ChainReader`: the `PositionSource` over JSON-RPC. One tick = one block.
 
-A tick runs the v3 and v2 plans together through `multicall.resolve`, so every round of
-calls is one HTTP request whatever the number of positions. Between ticks it keeps the
+A tick runs the v3, v4 and v2 plans together through `multicall.resolve`, so every round
+of calls is one HTTP request whatever the number of positions. Between ticks it keeps the
 results that never change (factory, pool addresses, token decimals and symbols) and the
 list of last tick's calls, which it prefetches: a steady tick is a single request.
 """
@@ -19,6 +19,8 @@ from bot.chain.multicall import MULTICALL3_ADDRESS, CallMemo, Multicall, resolve
 from bot.chain.rpc import RequestStats, RpcClient
 from bot.chain.v2_positions import V2Plan
 from bot.chain.v3_positions import V3Plan
+from bot.chain.v4_owner_scan import OwnerScan
+from bot.chain.v4_positions import V4Plan
 from bot.domain.lp import ChainHead, ChainSnapshot, LpPosition, PositionError
 from bot.errors import InputError
 
@@ -33,6 +35,8 @@ _STATIC = frozenset(
         ("erc20", "symbol"),
         ("v2_pair", "token0"),
         ("v2_pair", "token1"),
+        ("v4_position_manager", "poolManager"),
+        ("v4_state_view", "poolManager"),
     )
 )
 _ZERO_WORD = bytes(32)
@@ -47,7 +51,11 @@ def _address(what: str, value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ChainReaderConfig:
-    """What to read: NFT ids and/or owners at one position manager, plus v2 pairs."""
+    """What to read: v3 NFT ids and/or owners at one position manager, v4 NFT ids at a v4
+    PositionManager (read through its PoolManager's StateView), plus v2 pairs.
+
+    `config_path` is the chain's config section (`chain`, `chains[1]`), named in errors.
+    """
 
     rpc_urls: tuple[str, ...]
     chain_id: int | None
@@ -59,6 +67,11 @@ class ChainReaderConfig:
     max_calls_per_eth_call: int = 400
     timeout_s: float = 5.0  # each RPC request (chain.rpc_timeout_s)
     name: str = "main"  # the chain's name in config (`[chain]` is "main")
+    v4_position_manager: str | None = None
+    v4_state_view: str | None = None
+    v4_token_ids: tuple[int, ...] = ()
+    v4_scan_from_block: int = 0  # owners' v4 NFTs: Transfer logs from this block on
+    config_path: str = "chain"
 
 
 def _is_static(c: Call, result: CallResult) -> bool:
@@ -68,10 +81,14 @@ def _is_static(c: Call, result: CallResult) -> bool:
 @dataclass
 class _Plan:
     v3: V3Plan | None
+    v4: V4Plan | None
     v2: V2Plan
 
     def __call__(self, memo: CallMemo) -> tuple[list[LpPosition], list[PositionError]]:
         positions, errors = self.v3(memo) if self.v3 else ([], [])
+        if self.v4 is not None:
+            v4_positions, v4_errors = self.v4(memo)
+            positions, errors = positions + v4_positions, errors + v4_errors
         v2_positions, v2_errors = self.v2(memo)
         return positions + v2_positions, errors + v2_errors
 
@@ -86,10 +103,11 @@ class ChainReader:
     _static: dict[Call, CallResult] = field(init=False, default_factory=dict)
     _last_calls: tuple[Call, ...] = field(init=False, default=())
     last_rounds: int = field(init=False, default=0)
+    _v4_scan: OwnerScan | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         cfg = self.config
-        for token_id in cfg.token_ids:
+        for token_id in (*cfg.token_ids, *cfg.v4_token_ids):
             if not 0 <= token_id < 2**256:
                 raise InputError(f"token id {token_id} is out of range (uint256)")
         self.rpc = RpcClient(cfg.rpc_urls, cfg.chain_id, timeout_s=cfg.timeout_s)
@@ -113,13 +131,54 @@ class ChainReader:
             npm = _address("chain.position_manager", cfg.position_manager)
             v3 = V3Plan(npm, cfg.token_ids, owners, self.rpc.chain_id)
         pairs = tuple(_address("chain.v2_pairs", p) for p in cfg.v2_pairs)
-        return _Plan(v3, V2Plan(pairs, owners))
+        return _Plan(v3, self._v4_plan(owners), V2Plan(pairs, owners))
+
+    def _v4_plan(self, owners: tuple[str, ...]) -> V4Plan | None:
+        """v4 positions by token id; with owners, a check that none is left out."""
+        cfg, where = self.config, self.config.config_path
+        if cfg.v4_position_manager is None:
+            if cfg.v4_token_ids:
+                raise InputError(
+                    f"{where}.position_managers.uniswap_v4: needed to read "
+                    f"{where}.v4_token_ids (the v4 PositionManager's address)"
+                )
+            return None
+        if not (cfg.v4_token_ids or owners):
+            return None
+        if cfg.v4_state_view is None:
+            raise InputError(
+                f"{where}.state_views.uniswap_v4: needed to read v4 positions (the StateView "
+                "of the PoolManager the PositionManager uses)"
+            )
+        manager = _address(f"{where}.position_managers.uniswap_v4", cfg.v4_position_manager)
+        if owners and self._v4_scan is None:
+            self._v4_scan = OwnerScan(manager, owners, cfg.v4_scan_from_block)
+        return V4Plan(
+            manager,
+            _address(f"{where}.state_views.uniswap_v4", cfg.v4_state_view),
+            cfg.v4_token_ids,
+            owners,
+            lambda: self.rpc.chain_id,
+            where,
+            found=dict(self._v4_scan.held) if self._v4_scan else {},
+        )
 
     async def read(self, block: int | None = None) -> ChainSnapshot:
         plan = self._plan()
         done = await resolve(
             self._multicall, plan, block=block, known=self._static, prefetch=self._last_calls
         )
+        scan = self._v4_scan
+        if scan is not None and await scan.advance(self.rpc, done.block_number):
+            # owners received or sent v4 NFTs: read again at the same block with them
+            asked = tuple(c for c in done.memo.results if c not in self._static)
+            done = await resolve(
+                self._multicall,
+                self._plan(),
+                block=done.block_number,
+                known=self._static,
+                prefetch=asked,
+            )
         results = done.memo.results
         self._static.update((c, r) for c, r in results.items() if _is_static(c, r))
         self._last_calls = tuple(c for c in results if c not in self._static)

@@ -43,6 +43,22 @@ def positions(
     v2_pair: list[str] | None = typer.Option(
         None, "--v2-pair", help="v2 pair address (repeatable)."
     ),
+    v4_token_id: list[int] | None = typer.Option(
+        None, "--v4-token-id", help="Uniswap v4 NFT token id (repeatable)."
+    ),
+    v4_position_manager: str | None = typer.Option(
+        None, help="Uniswap v4 PositionManager address (with --v4-token-id)."
+    ),
+    v4_state_view: str | None = typer.Option(
+        None, help="StateView of the v4 PositionManager's PoolManager (with --v4-token-id)."
+    ),
+    v4_scan_from: int | None = typer.Option(
+        None,
+        min=0,
+        max=2**63 - 1,
+        help="With --owner: find their v4 NFTs in Transfer logs from this block "
+        "(the PositionManager's deployment; default 0).",
+    ),
     chain_id: int | None = typer.Option(None, help="Expected chain id."),
     block: int | None = typer.Option(
         None,
@@ -61,6 +77,10 @@ def positions(
         "token_ids": token_id or None,
         "owners": owner or None,
         "v2_pairs": v2_pair or None,
+        "v4_token_ids": v4_token_id or None,
+        "position_managers": {"uniswap_v4": v4_position_manager},
+        "state_views": {"uniswap_v4": v4_state_view},
+        "v4_scan_from_block": v4_scan_from,
     }
     settings = settings_from(config, {"chain": chain})
     if not (settings.chain.rpc_urls or settings.chains):

@@ -1,10 +1,15 @@
 """Contract artifacts for the dev chain: the real Uniswap builds from node_modules, and
 our own small contracts from the committed `build/contracts.json`.
+
+v4's npm packages ship foundry builds (`out/`, `foundry-out/`). The PositionManager pays
+through Permit2, which v4-periphery vendors as sources only (it needs via-IR to build),
+plus the canonical runtime bytecode its tests etch at Permit2's address: `permit2_runtime`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,7 +34,16 @@ UNISWAP_ARTIFACTS = {
     "ERC20": "@uniswap/v2-core/build/ERC20.json",
     "UniswapV2Factory": "@uniswap/v2-core/build/UniswapV2Factory.json",
     "UniswapV2Pair": "@uniswap/v2-core/build/UniswapV2Pair.json",
+    "PoolManager": "@uniswap/v4-core/out/PoolManager.sol/PoolManager.json",
+    "PoolSwapTest": "@uniswap/v4-core/out/PoolSwapTest.sol/PoolSwapTest.json",
+    "PositionManager": "@uniswap/v4-periphery/foundry-out/PositionManager.sol/PositionManager.json",
+    "StateView": "@uniswap/v4-periphery/foundry-out/StateView.sol/StateView.json",
+    "IAllowanceTransfer": (  # Permit2's approve(), ABI only
+        "@uniswap/v4-periphery/foundry-out/IAllowanceTransfer.sol/IAllowanceTransfer.default.json"
+    ),
 }
+PERMIT2_ADDRESS = "0x000000000022D473030F116dDEE9F6B43aC78BA3"  # the same on every chain
+_PERMIT2_SOURCE = "@uniswap/v4-periphery/lib/permit2/test/utils/DeployPermit2.sol"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +55,24 @@ class Artifact:
 
 
 def _hex(value: Any) -> str:
+    if isinstance(value, dict):  # foundry: {"object": "0x...", "sourceMap": ...}
+        value = value.get("object")
     text = str(value or "")
     return text if text.startswith("0x") else "0x" + text
+
+
+def _node_module(relative: str) -> Path:
+    path = _NODE_MODULES / relative
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `npm ci` in the repository root")
+    return path
 
 
 @cache
 def artifact(name: str) -> Artifact:
     """Load an artifact by name: a Uniswap one, or ours (TestToken, BlockCalls, BatchSender)."""
     if name in UNISWAP_ARTIFACTS:
-        path = _NODE_MODULES / UNISWAP_ARTIFACTS[name]
-        if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: run `npm ci` in the repository root")
-        raw = json.loads(path.read_text())
+        raw = json.loads(_node_module(UNISWAP_ARTIFACTS[name]).read_text())
         evm = raw.get("evm", {})
         bytecode = raw.get("bytecode") or evm.get("bytecode", {}).get("object")
         deployed = raw.get("deployedBytecode") or evm.get("deployedBytecode", {}).get("object")
@@ -62,3 +82,15 @@ def artifact(name: str) -> Artifact:
         raise KeyError(f"no artifact {name!r}: run `python -m bot.devchain.build_contracts`")
     art = ours[name]
     return Artifact(name, art["abi"], art["bytecode"], art["deployedBytecode"])
+
+
+@cache
+def permit2_runtime() -> str:
+    """Permit2's deployed bytecode, from the `hex"..."` literal v4-periphery's Permit2
+    copy etches in its tests (built for chain 31337; elsewhere it recomputes its EIP-712
+    domain, which only signatures use)."""
+    text = _node_module(_PERMIT2_SOURCE).read_text()
+    found = re.search(r'hex"([0-9a-fA-F]+)"', text)
+    if found is None:
+        raise ValueError(f"no hex bytecode literal in {_PERMIT2_SOURCE}")
+    return "0x" + found.group(1)

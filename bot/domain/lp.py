@@ -13,6 +13,10 @@ from bot.domain.market import Token
 class PoolKind(StrEnum):
     V3 = "v3"
     V2 = "v2"
+    V4 = "v4"  # concentrated liquidity as v3; the pool lives in v4's singleton PoolManager
+
+
+_PROTOCOLS = {PoolKind.V2: "uniswap_v2", PoolKind.V3: "uniswap_v3", PoolKind.V4: "uniswap_v4"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +24,9 @@ class PoolState:
     """A pool's state at one block, as the contracts name it.
 
     For v2 pairs, `reserve0_raw`/`reserve1_raw`/`total_supply` are set and the v3 fields
-    are zero.
+    are zero. A v4 pool has no address of its own: `address` is its PoolId (0x + 64 hex),
+    `fee` the LP fee slot0 charges now (a dynamic-fee pool's key says only "dynamic"), and
+    native ETH is the token at the zero address.
     """
 
     address: str
@@ -43,7 +49,8 @@ class PoolState:
 class LpPosition:
     """One LP position at one block, with exact token amounts.
 
-    `position_id` is the NFT token id for v3 and `v2:<pair>:<owner>` for v2.
+    `position_id` is the NFT token id for v3, `v4:<token id>` for v4 (its ids count from 1
+    as v3's do, so the prefix keeps them apart) and `v2:<pair>:<owner>` for v2.
     `amount*_raw` are what removing all liquidity would pay now; `fees*_raw` what
     `collect` would pay on top (uncollected fees from fee growth plus `tokensOwed`).
     """
@@ -66,7 +73,7 @@ class LpPosition:
     @property
     def protocol(self) -> str:
         """The AMM that holds the liquidity, as `lphedge positions` names it."""
-        return "uniswap_v2" if self.kind is PoolKind.V2 else "uniswap_v3"
+        return _PROTOCOLS[self.kind]
 
     @property
     def in_range(self) -> bool:

@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.amm.full_math import MAX_UINT128, MAX_UINT256, Q128, AmmInputError
-from bot.amm.position_fees import fee_growth_inside, tokens_owed, uncollected_fees
+from bot.amm.position_fees import (
+    fee_growth_inside,
+    tokens_owed,
+    uncollected_fees,
+    v4_fees_owed,
+)
 
 MOD = 2**256
 
@@ -122,3 +127,15 @@ def test_invalid_inputs_are_named() -> None:
         fee_growth_inside(-1, 1, 0, 0, 0, 0, 0, 0, MOD)
     with pytest.raises(AmmInputError, match="tokens_owed0"):
         uncollected_fees(1, 0, 0, 0, 0, -1, 0)
+
+
+def test_v4_fees_owed_wrap_the_growth_but_not_the_result() -> None:
+    # growth since `last` across the uint256 wrap, as v4-core's unchecked subtraction
+    assert v4_fees_owed(3 * 10**18, 5 * Q128, 2 * Q128, MOD - Q128, 0) == (
+        18 * 10**18,
+        6 * 10**18,
+    )
+    # a uint256 result: v3 would keep it mod 2**128, v4's PoolManager pays it (or reverts)
+    assert v4_fees_owed(MAX_UINT128, 4 * Q128, 0, 0, 0)[0] == 4 * MAX_UINT128
+    with pytest.raises(AmmInputError, match="liquidity"):
+        v4_fees_owed(2**128, 0, 0, 0, 0)

@@ -129,7 +129,7 @@ def test_run_and_plan_refuse_a_chain_with_nothing_to_read(tmp_path: Path) -> Non
     db = tmp_path / "l.db"
     cases = {
         "chain.rpc_urls: no RPC URL configured": "[chain]\ntoken_ids = [1]\n",
-        "chain.token_ids, chain.owners, chain.v2_pairs: all empty": (
+        "chain.token_ids, chain.owners, chain.v2_pairs, chain.v4_token_ids: all empty": (
             '[chain]\nrpc_urls = ["http://127.0.0.1:9"]\n'
         ),
     }
