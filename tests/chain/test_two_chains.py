@@ -10,12 +10,13 @@ import pytest
 from bot import exposure
 from bot.chain.multi_chain import MultiChainReader
 from bot.chain.reader import ChainReader, ChainReaderConfig
-from bot.domain.lp import ChainSnapshot
+from bot.domain.lp import ChainSnapshot, PoolKind
 from bot.domain.market import AssetMap
 from bot.errors import ChainUnavailable, InputError
 from tests.chain.servers import CountingProxy
 from tests.chain.two_chains import OTHER_CHAIN_ID, TwoChains
 from tests.support.anvil import ACCOUNTS, ChainWorld
+from tests.support.v4 import V4ChainWorld
 
 pytestmark = pytest.mark.chain
 
@@ -92,6 +93,48 @@ async def test_the_book_nets_both_chains_per_asset(two_chains: TwoChains) -> Non
         ]
         assert all(d > 0 for d in per_chain), asset
         assert book.delta(asset) == sum(per_chain)
+
+
+async def test_v3_on_one_chain_and_v3_plus_v4_on_the_other_are_exact_and_net(
+    two_chains: TwoChains, other_v4: V4ChainWorld
+) -> None:
+    """Chain 8453 holds v3 and v4 positions (native ETH among them), chain 31337 v3 only:
+    each position equals what its contracts pay at its chain's block, and ETH is one row."""
+    v4_ids = tuple(m.token_id for m in other_v4.v4.positions)
+    multi = MultiChainReader(
+        [
+            reader(two_chains.a, "main"),
+            reader(
+                two_chains.b,
+                "base",
+                v4_position_manager=other_v4.v4.position_manager,
+                v4_state_view=other_v4.v4.state_view,
+                v4_token_ids=v4_ids,
+            ),
+        ]
+    )
+    async with multi:
+        snap = await multi.read()
+    assert snap.errors == ()
+    v4 = [p for p in snap.positions if p.kind is PoolKind.V4]
+    assert {p.chain for p in v4} == {"base"} and len(v4) == len(v4_ids)
+    minted = {f"v4:{m.token_id}": m for m in other_v4.v4.positions}
+    for p in v4:
+        fees, amounts = other_v4.removal(minted[p.position_id])
+        assert ((p.fees0_raw, p.fees1_raw), (p.amount0_raw, p.amount1_raw)) == (fees, amounts)
+    v3_a = [p for p in snap.positions if p.chain == "main"]
+    v3_b = [p for p in snap.positions if p.chain == "base" and p.kind is PoolKind.V3]
+    assert v3_a and v3_b
+    assert assert_exact(two_chains.a, snap, "main") == len(v3_a)
+    book = exposure.book(snap, AssetMap())
+    eth = [e for e in book.positions if "ETH" in e.deltas]
+    protocol = {(p.chain, p.position_id): p.protocol for p in snap.positions}
+    assert {(e.chain, protocol[e.chain, e.position_id]) for e in eth} >= {
+        ("main", "uniswap_v3"),
+        ("base", "uniswap_v3"),
+        ("base", "uniswap_v4"),
+    }
+    assert book.delta("ETH") == sum((e.deltas["ETH"] for e in eth), start=book.delta("ETH") * 0)
 
 
 async def test_one_request_per_chain_per_steady_tick(two_chains: TwoChains) -> None:
