@@ -217,7 +217,7 @@ V4_MINTS_PER_TX = 25
 def mint_v4_positions(chain: DevChain, world: UniswapWorld, count: int) -> V4World:
     """Uniswap v4 next to `world`, plus `count` positions of varied ranges in its
     USDC/WETH pool (minted `V4_MINTS_PER_TX` to one modifyLiquidities)."""
-    from eth_abi import encode
+    from eth_abi.abi import encode
 
     from bot.devchain import v4
 
