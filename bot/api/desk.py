@@ -99,12 +99,17 @@ class Desk:
 
     # ---- reads ---------------------------------------------------------------------------
 
-    async def status(self) -> dict[str, Any]:
+    async def _latest(self) -> tuple[int, dict[str, Any], Any]:
+        """(when computed, `status_data`, the last TICK): one ledger round per tip."""
         now = self._clock.now_ms()
-        at, data = await self._cached("status", lambda: (now, status_data(self._ledger, now)))
-        tick = await self._cached("tick", lambda: self._ledger.last(ev.TICK))
+        return await self._cached(
+            "latest", lambda: (now, status_data(self._ledger, now), self._ledger.last(ev.TICK))
+        )
+
+    def _status(self, latest: tuple[int, dict[str, Any], Any]) -> dict[str, Any]:
+        at, data, tick = latest
         return {
-            **_aged(data, (now - at) / 1000),
+            **_aged(data, (self._clock.now_ms() - at) / 1000),
             "last_tick_ms": None if tick is None else tick.ts_ms,
             "mode": self.settings.mode,
             "account": self.settings.account,
@@ -114,9 +119,12 @@ class Desk:
             "engine_running": self.running,
         }
 
+    async def status(self) -> dict[str, Any]:
+        return self._status(await self._latest())
+
     async def exposure(self) -> dict[str, Any]:
-        status = await self.status()
-        tick = await self._cached("tick", lambda: self._ledger.last(ev.TICK))
+        latest = await self._latest()
+        status, tick = self._status(latest), latest[2]
         positions: list[Any] = [] if tick is None else list(tick.payload.get("positions", []))
         return {
             "block": status["block"],
