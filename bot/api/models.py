@@ -28,6 +28,7 @@ class HaltInfo(_Out):
     reason: str
     source: str
     flatten: bool
+    by: str | None = Field(None, description="who halted: cli:<user>, api:<token name>, ...")
     age_s: float
 
 

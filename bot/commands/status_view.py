@@ -57,6 +57,7 @@ def _halt(e: LedgerEvent | None, now_ms: int) -> dict[str, Any] | None:
         "reason": str(e.payload.get("reason") or ""),
         "source": str(e.payload.get("source") or ""),
         "flatten": bool(e.payload.get("flatten")),
+        "by": e.payload.get("by"),  # who: cli:<user>, api:<token>, telegram:<user id>
         "age_s": _age_s(now_ms, e.ts_ms),
     }
 
@@ -192,7 +193,8 @@ def _say(console: Console, text: str, style: str = "") -> None:
 def _sticky_line(data: dict[str, Any]) -> str:
     sticky = data["sticky_halt"]
     source = "operator" if sticky is None else sticky["source"]
-    who = "by the operator" if source == "operator" else f"by {source}"
+    by = None if sticky is None else sticky.get("by")
+    who = f"by {by}" if by else "by the operator" if source == "operator" else f"by {source}"
     when = "" if sticky is None else f" {readable.age(sticky['age_s'])} ago"
     flat = " (flattening hedges)" if data["flatten"] else ""
     return f"HALTED {who}{when}{flat}: {data['halted']}"

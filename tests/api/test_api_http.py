@@ -4,6 +4,9 @@ caller's name."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -82,6 +85,15 @@ def test_halt_then_resume_reach_the_running_engine_and_the_ledger(
         woke_s = time.monotonic() - started
         status = http.get("/api/v1/status").json()
         assert status["halted"] == "api test halt" and status["sticky_halt"]["source"] == "operator"
+        assert status["sticky_halt"]["by"] == "api:ops-phone"
+        cli = subprocess.run(
+            [sys.executable, "-m", "bot", "status", "--db", f"sqlite:///{running_bot.db}"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": "200"},
+            check=False,
+        )
+        assert "HALTED by api:ops-phone" in cli.stdout, cli.stdout + cli.stderr
         assert not _events(running_bot, ["order_intent"], since_seq=halt["seq"])
 
         r = http.post("/api/v1/resume", json={"reason": "api test done"})
