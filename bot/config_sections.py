@@ -78,8 +78,8 @@ def _check_address(value: str, field: str) -> str:
 
 
 # Protocols a chain may name in `position_managers` (and, for those read through a view
-# contract, in `state_views`); the forks (PancakeSwap v3, Aerodrome Slipstream) come later.
-PROTOCOLS = ("uniswap_v3", "uniswap_v4")
+# contract, in `state_views`); Aerodrome Slipstream comes later.
+PROTOCOLS = ("uniswap_v3", "uniswap_v4", "pancakeswap_v3")
 STATE_VIEW_PROTOCOLS = ("uniswap_v4",)
 _CHAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
@@ -108,7 +108,8 @@ class _ChainRead(_Section):
     position_managers: dict[str, str] = Field(
         default_factory=dict,
         description="Protocol -> position manager: uniswap_v3 (the same as position_manager), "
-        "uniswap_v4 (the v4 PositionManager, to read v4_token_ids).",
+        "uniswap_v4 (the v4 PositionManager, to read v4_token_ids), pancakeswap_v3 (PancakeSwap "
+        "v3's NonfungiblePositionManager, to read pancakeswap_v3_token_ids and owners' NFTs).",
     )
     state_views: dict[str, str] = Field(
         default_factory=dict,
@@ -121,10 +122,15 @@ class _ChainRead(_Section):
         description="Uniswap v4 NFT ids to read (beside those `owners` hold, which are "
         "found from the PositionManager's Transfer logs).",
     )
+    pancakeswap_v3_token_ids: list[int] = Field(
+        default_factory=list,
+        description="PancakeSwap v3 NFT ids to read (with position_managers.pancakeswap_v3).",
+    )
     owners: list[str] = Field(
         default_factory=list,
-        description="Owners: every v3 NFT, v4 NFT (with position_managers.uniswap_v4) and v2 "
-        "LP balance of theirs is read.",
+        description="Owners: every v3 NFT, v4 NFT (with position_managers.uniswap_v4), "
+        "PancakeSwap v3 NFT (with position_managers.pancakeswap_v3) and v2 LP balance of "
+        "theirs is read.",
     )
     v4_scan_from_block: int = Field(
         0,
@@ -150,7 +156,7 @@ class _ChainRead(_Section):
     def _addresses(cls, v: list[str]) -> list[str]:
         return [_check_address(a, f"item {i}") for i, a in enumerate(v)]
 
-    @field_validator("token_ids", "v4_token_ids")
+    @field_validator("token_ids", "v4_token_ids", "pancakeswap_v3_token_ids")
     @classmethod
     def _ids(cls, v: list[int]) -> list[int]:
         for i, t in enumerate(v):
@@ -172,10 +178,17 @@ class _ChainRead(_Section):
         return tuple(u.get_secret_value() for u in self.rpc_urls)
 
     def has_positions(self) -> bool:
-        return bool(self.token_ids or self.v4_token_ids or self.owners or self.v2_pairs)
+        ids = self.token_ids or self.v4_token_ids or self.pancakeswap_v3_token_ids
+        return bool(ids or self.owners or self.v2_pairs)
 
-    def uniswap_v3_manager(self) -> str:
-        return self.position_managers.get("uniswap_v3", self.position_manager)
+    def uniswap_v3_manager(self) -> str | None:
+        """Uniswap v3's NPM; None on a PancakeSwap chain that names no Uniswap v3 (the
+        mainnet default has no code there, and owners' NFTs would be asked of it)."""
+        npm = self.position_managers.get("uniswap_v3", self.position_manager)
+        default = npm.lower() == UNISWAP_V3_NPM_MAINNET.lower()
+        if default and not self.token_ids and "pancakeswap_v3" in self.position_managers:
+            return None
+        return npm
 
 
 class ChainSettings(_ChainRead):
@@ -248,6 +261,12 @@ def _manager_conflicts(where: str, chain: _ChainRead) -> None:
         raise ConfigError(
             f"{where}.position_managers.uniswap_v4: required with {where}.v4_token_ids "
             "(the address of this chain's v4 PositionManager)"
+        )
+    if chain.pancakeswap_v3_token_ids and "pancakeswap_v3" not in chain.position_managers:
+        raise ConfigError(
+            f"{where}.position_managers.pancakeswap_v3: required with "
+            f"{where}.pancakeswap_v3_token_ids (the address of this chain's PancakeSwap v3 "
+            "NonfungiblePositionManager)"
         )
     has_view = "uniswap_v4" in chain.state_views
     if v4_manager is not None and not has_view:

@@ -85,6 +85,8 @@ def position_source(settings: Settings) -> Any:
                 v4_token_ids=tuple(chain.v4_token_ids),
                 v4_scan_from_block=chain.v4_scan_from_block,
                 config_path=paths[name],
+                pancakeswap_v3_position_manager=chain.position_managers.get("pancakeswap_v3"),
+                pancakeswap_v3_token_ids=tuple(chain.pancakeswap_v3_token_ids),
             )
         )
         for name, chain in chain_list(settings.chain, settings.chains)

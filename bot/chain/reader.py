@@ -1,9 +1,10 @@
 """`ChainReader`: the `PositionSource` over JSON-RPC. One tick = one block.
 
-A tick runs the v3, v4 and v2 plans together through `multicall.resolve`, so every round
-of calls is one HTTP request whatever the number of positions. Between ticks it keeps the
-results that never change (factory, pool addresses, token decimals and symbols) and the
-list of last tick's calls, which it prefetches: a steady tick is a single request.
+A tick runs the v3 (Uniswap's and PancakeSwap's), v4 and v2 plans together through
+`multicall.resolve`, so every round of calls is one HTTP request whatever the number of
+positions. Between ticks it keeps the results that never change (factory, pool addresses,
+token decimals and symbols) and the list of last tick's calls, which it prefetches: a
+steady tick is a single request.
 """
 
 from __future__ import annotations
@@ -52,14 +53,16 @@ def _address(what: str, value: str) -> str:
 @dataclass(frozen=True, slots=True)
 class ChainReaderConfig:
     """What to read: v3 NFT ids and/or owners at one position manager, v4 NFT ids at a v4
-    PositionManager (read through its PoolManager's StateView), plus v2 pairs.
+    PositionManager (read through its PoolManager's StateView), PancakeSwap v3 NFT ids
+    and/or owners at its NonfungiblePositionManager, plus v2 pairs.
 
     `config_path` is the chain's config section (`chain`, `chains[1]`), named in errors.
+    `position_manager` None: no Uniswap v3 on this chain (a PancakeSwap-only chain).
     """
 
     rpc_urls: tuple[str, ...]
     chain_id: int | None
-    position_manager: str
+    position_manager: str | None
     token_ids: tuple[int, ...] = ()
     owners: tuple[str, ...] = ()
     v2_pairs: tuple[str, ...] = ()
@@ -72,6 +75,8 @@ class ChainReaderConfig:
     v4_token_ids: tuple[int, ...] = ()
     v4_scan_from_block: int = 0  # owners' v4 NFTs: Transfer logs from this block on
     config_path: str = "chain"
+    pancakeswap_v3_position_manager: str | None = None
+    pancakeswap_v3_token_ids: tuple[int, ...] = ()
 
 
 def _is_static(c: Call, result: CallResult) -> bool:
@@ -80,17 +85,19 @@ def _is_static(c: Call, result: CallResult) -> bool:
 
 @dataclass
 class _Plan:
-    v3: V3Plan | None
+    v3: tuple[V3Plan, ...]  # Uniswap's, then PancakeSwap's
     v4: V4Plan | None
     v2: V2Plan
 
     def __call__(self, memo: CallMemo) -> tuple[list[LpPosition], list[PositionError]]:
-        positions, errors = self.v3(memo) if self.v3 else ([], [])
-        if self.v4 is not None:
-            v4_positions, v4_errors = self.v4(memo)
-            positions, errors = positions + v4_positions, errors + v4_errors
-        v2_positions, v2_errors = self.v2(memo)
-        return positions + v2_positions, errors + v2_errors
+        positions: list[LpPosition] = []
+        errors: list[PositionError] = []
+        plans: tuple[V3Plan | V4Plan | V2Plan | None, ...] = (*self.v3, self.v4, self.v2)
+        for plan in plans:
+            if plan is not None:
+                more, more_errors = plan(memo)
+                positions, errors = positions + more, errors + more_errors
+        return positions, errors
 
 
 @dataclass
@@ -107,7 +114,7 @@ class ChainReader:
 
     def __post_init__(self) -> None:
         cfg = self.config
-        for token_id in (*cfg.token_ids, *cfg.v4_token_ids):
+        for token_id in (*cfg.token_ids, *cfg.v4_token_ids, *cfg.pancakeswap_v3_token_ids):
             if not 0 <= token_id < 2**256:
                 raise InputError(f"token id {token_id} is out of range (uint256)")
         self.rpc = RpcClient(cfg.rpc_urls, cfg.chain_id, timeout_s=cfg.timeout_s)
@@ -126,12 +133,33 @@ class ChainReader:
     def _plan(self) -> _Plan:
         cfg = self.config
         owners = tuple(_address("chain.owners", o) for o in cfg.owners)
-        v3 = None
-        if cfg.token_ids or owners:
+        v3: list[V3Plan] = []
+        if cfg.token_ids and cfg.position_manager is None:
+            raise InputError(f"{cfg.config_path}.position_manager: needed to read token_ids")
+        if cfg.position_manager is not None and (cfg.token_ids or owners):
             npm = _address("chain.position_manager", cfg.position_manager)
-            v3 = V3Plan(npm, cfg.token_ids, owners, self.rpc.chain_id)
+            v3.append(V3Plan(npm, cfg.token_ids, owners, self.rpc.chain_id))
+        pancake = self._pancake_plan(owners)
+        if pancake is not None:
+            v3.append(pancake)
         pairs = tuple(_address("chain.v2_pairs", p) for p in cfg.v2_pairs)
-        return _Plan(v3, self._v4_plan(owners), V2Plan(pairs, owners))
+        return _Plan(tuple(v3), self._v4_plan(owners), V2Plan(pairs, owners))
+
+    def _pancake_plan(self, owners: tuple[str, ...]) -> V3Plan | None:
+        """PancakeSwap v3 positions: the v3 plan at PancakeSwap's NPM (the same interface)."""
+        cfg, where = self.config, f"{self.config.config_path}.position_managers.pancakeswap_v3"
+        if cfg.pancakeswap_v3_position_manager is None:
+            if cfg.pancakeswap_v3_token_ids:
+                raise InputError(
+                    f"{where}: needed to read {cfg.config_path}.pancakeswap_v3_token_ids "
+                    "(the PancakeSwap v3 NonfungiblePositionManager's address)"
+                )
+            return None
+        if not (cfg.pancakeswap_v3_token_ids or owners):
+            return None
+        npm = _address(where, cfg.pancakeswap_v3_position_manager)
+        ids = cfg.pancakeswap_v3_token_ids
+        return V3Plan(npm, ids, owners, self.rpc.chain_id, "pancakeswap_v3", where)
 
     def _v4_plan(self, owners: tuple[str, ...]) -> V4Plan | None:
         """v4 positions by token id; with owners, a check that none is left out."""

@@ -2,13 +2,17 @@
 
 Works for any NonfungiblePositionManager with Uniswap's interface: its `factory()` is
 read once and pools are found with the factory's `getPool` (fork-proof: no init code
-hash needed). `V3Plan` is a pure plan for `multicall.resolve`: called again each round
-with more results known, it asks for what it still misses.
+hash needed). PancakeSwap v3 is read with the same plan (`protocol="pancakeswap_v3"`):
+its NPM's `positions()`, its factory's `getPool` and its pool's views have Uniswap's
+selectors and word layout; the one type that differs, slot0's `feeProtocol` (uint32, not
+uint8, and above 255 on mainnet), is a word we neither decode strictly nor use.
+`V3Plan` is a pure plan for `multicall.resolve`: called again each round with more
+results known, it asks for what it still misses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.amm.full_math import AmmInputError
@@ -67,6 +71,16 @@ class V3Plan:
     token_ids: tuple[int, ...]
     owners: tuple[str, ...]
     chain_id: int | None
+    protocol: str = "uniswap_v3"  # or a fork with Uniswap's interface: "pancakeswap_v3"
+    field: str = "chain.position_manager"  # the config field that named the manager
+
+    @property
+    def _fork(self) -> str | None:
+        return None if self.protocol == "uniswap_v3" else self.protocol
+
+    def _item(self, token_id: int) -> str:
+        """The position's name in errors and ids: `7`, or `pancakeswap_v3:7` for a fork."""
+        return f"{self.protocol}:{token_id}" if self._fork else str(token_id)
 
     def __call__(self, memo: CallMemo) -> tuple[list[LpPosition], list[PositionError]]:
         factory = self._factory(memo)
@@ -76,7 +90,7 @@ class V3Plan:
             try:
                 position = self._position(memo, factory, nft)
             except (Skip, AmmInputError) as exc:
-                errors.append(PositionError(f"position {nft.token_id}", str(exc)))
+                errors.append(PositionError(f"position {self._item(nft.token_id)}", str(exc)))
                 continue
             if position is not None:
                 positions.append(position)
@@ -90,7 +104,7 @@ class V3Plan:
             why = "factory() reverted" if not result.success else "no contract code there"
             on_chain = f" on chain {self.chain_id}" if self.chain_id else ""
             raise ConfigError(
-                f"chain.position_manager {self.position_manager}{on_chain} is not a "
+                f"{self.field} {self.position_manager}{on_chain} is not a "
                 f"NonfungiblePositionManager ({why}): check the address and the chain"
             )
         return checksum(result.data[12:32])
@@ -140,7 +154,10 @@ class V3Plan:
             return None
         lower = _tick_outside(memo, pool, fields[5])
         upper = _tick_outside(memo, pool, fields[6])
-        return _lp_position(npm, nft.token_id, owner, state, fields, (*lower, *upper))
+        position = _lp_position(npm, nft.token_id, owner, state, fields, (*lower, *upper))
+        if self._fork is None:
+            return position
+        return replace(position, position_id=self._item(nft.token_id), fork=self._fork)
 
     def _pool(self, memo: CallMemo, factory: str, token0: str, token1: str, fee: int) -> str | None:
         got = ok(memo.get(call(factory, "v3_factory", "getPool", token0, token1, fee)))

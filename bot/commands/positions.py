@@ -52,6 +52,12 @@ def positions(
     v4_state_view: str | None = typer.Option(
         None, help="StateView of the v4 PositionManager's PoolManager (with --v4-token-id)."
     ),
+    pancake_token_id: list[int] | None = typer.Option(
+        None, "--pancake-token-id", help="PancakeSwap v3 NFT token id (repeatable)."
+    ),
+    pancake_position_manager: str | None = typer.Option(
+        None, help="PancakeSwap v3 NonfungiblePositionManager address (with --pancake-token-id)."
+    ),
     v4_scan_from: int | None = typer.Option(
         None,
         min=0,
@@ -78,7 +84,11 @@ def positions(
         "owners": owner or None,
         "v2_pairs": v2_pair or None,
         "v4_token_ids": v4_token_id or None,
-        "position_managers": {"uniswap_v4": v4_position_manager},
+        "pancakeswap_v3_token_ids": pancake_token_id or None,
+        "position_managers": {
+            "uniswap_v4": v4_position_manager,
+            "pancakeswap_v3": pancake_position_manager,
+        },
         "state_views": {"uniswap_v4": v4_state_view},
         "v4_scan_from_block": v4_scan_from,
     }

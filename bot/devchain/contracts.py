@@ -4,6 +4,11 @@ our own small contracts from the committed `build/contracts.json`.
 v4's npm packages ship foundry builds (`out/`, `foundry-out/`). The PositionManager pays
 through Permit2, which v4-periphery vendors as sources only (it needs via-IR to build),
 plus the canonical runtime bytecode its tests etch at Permit2's address: `permit2_runtime`.
+
+PancakeSwap v3: npm `@pancakeswap/v3-core` 1.0.2 ships hardhat builds of the factory and the
+pool, `@pancakeswap/v3-periphery` 1.0.2 of the NonfungiblePositionManager and SwapRouter
+(1.0.3 ships none); no package ships PancakeV3PoolDeployer, so ours (`PancakePoolDeployer`)
+CREATE2s the npm pool code unchanged.
 """
 
 from __future__ import annotations
@@ -40,6 +45,19 @@ UNISWAP_ARTIFACTS = {
     "StateView": "@uniswap/v4-periphery/foundry-out/StateView.sol/StateView.json",
     "IAllowanceTransfer": (  # Permit2's approve(), ABI only
         "@uniswap/v4-periphery/foundry-out/IAllowanceTransfer.sol/IAllowanceTransfer.default.json"
+    ),
+    "PancakeV3Factory": (
+        "@pancakeswap/v3-core/artifacts/contracts/PancakeV3Factory.sol/PancakeV3Factory.json"
+    ),
+    "PancakeV3Pool": (
+        "@pancakeswap/v3-core/artifacts/contracts/PancakeV3Pool.sol/PancakeV3Pool.json"
+    ),
+    "PancakeV3NonfungiblePositionManager": (
+        "@pancakeswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/"
+        "NonfungiblePositionManager.json"
+    ),
+    "PancakeV3SwapRouter": (
+        "@pancakeswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json"
     ),
 }
 PERMIT2_ADDRESS = "0x000000000022D473030F116dDEE9F6B43aC78BA3"  # the same on every chain

@@ -50,7 +50,9 @@ class LpPosition:
     """One LP position at one block, with exact token amounts.
 
     `position_id` is the NFT token id for v3, `v4:<token id>` for v4 (its ids count from 1
-    as v3's do, so the prefix keeps them apart) and `v2:<pair>:<owner>` for v2.
+    as v3's do, so the prefix keeps them apart), `<fork>:<token id>` for a v3 fork's
+    (`pancakeswap_v3:7`) and `v2:<pair>:<owner>` for v2. `fork` names a v3 fork whose
+    contracts hold the position (kind V3: the same math); None for Uniswap's own.
     `amount*_raw` are what removing all liquidity would pay now; `fees*_raw` what
     `collect` would pay on top (uncollected fees from fee growth plus `tokensOwed`).
     """
@@ -69,11 +71,12 @@ class LpPosition:
     fees1_raw: int
     chain: str = "main"  # the configured chain's name (`[chain]` is "main")
     staked_in: str | None = None  # a gauge or farm holding the NFT (not read yet: None)
+    fork: str | None = None  # "pancakeswap_v3"; None: Uniswap
 
     @property
     def protocol(self) -> str:
         """The AMM that holds the liquidity, as `lphedge positions` names it."""
-        return _PROTOCOLS[self.kind]
+        return self.fork or _PROTOCOLS[self.kind]
 
     @property
     def in_range(self) -> bool:
