@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from bot import secrets
 from bot.engine import TickResult
-from bot.narrator import Narrator
+from bot.narrator import AlertGate, Narrator
 from bot.notify import Notifier
 from bot.ports import Clock
 from bot.range_watch import RangeWatch
@@ -71,6 +71,7 @@ class Monitor:
     ) -> None:
         self.metrics = Metrics()
         self.narrator = Narrator(repeat_s=notice_every_s)  # halts and failures, rate-bounded
+        self.gate = AlertGate(repeat_s=notice_every_s)  # a chain's guard: not every tick
         self.ranges = RangeWatch()
         self.notifier = Notifier(notify_urls) if notify_urls else None
         self.clock = clock
@@ -90,7 +91,7 @@ class Monitor:
         m.last_tick.set(now / 1000)
         for notice in self.narrator.observe(result, now):
             await self.alert(notice.text, warning=notice.bad)
-        for note in result.alerts:  # a failed tick has them too (a chain outage halt)
+        for note in self.gate.filter(result, now):  # failed ticks' too (a chain outage halt)
             await self.alert(note)
         for line in self.ranges.observe(result.book):
             await self.alert(line)

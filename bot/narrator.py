@@ -128,3 +128,37 @@ def filled_base(result: TickResult) -> dict[str, Decimal]:
 def _kind(reason: str) -> str:
     """A reason without its figures, so a halt whose numbers move each tick is one state."""
     return reason.split(":", 1)[0]
+
+
+STANDING = "not trading "  # the per-chain guard's alert (bot/engine.py): true every tick it lasts
+
+
+@dataclass
+class AlertGate:
+    """A tick's alerts at a bounded rate. Most are events (a fill by hand, a drift) and pass
+    as they come; the per-chain guard's `not trading ETH: chain base stale ...` is a state,
+    repeated by every tick while it lasts, so it is told when it starts, every `repeat_s`
+    while it lasts, and once when it ends (`trading ETH again`). Pure: the caller passes
+    the time."""
+
+    repeat_s: float = 300.0
+    _told_ms: dict[str, int] = field(default_factory=dict)  # "not trading ETH" -> last told
+
+    def filter(self, result: TickResult, now_ms: int) -> list[str]:
+        out: list[str] = []
+        standing: set[str] = set()
+        for alert in result.alerts:
+            if not alert.startswith(STANDING):
+                out.append(alert)
+                continue
+            key = _kind(alert)
+            standing.add(key)
+            last = self._told_ms.get(key)
+            if last is None or now_ms - last >= self.repeat_s * 1000:
+                out.append(alert)
+                self._told_ms[key] = now_ms
+        if not result.error:  # a failed tick says nothing about what the guard would stop
+            for key in [k for k in self._told_ms if k not in standing]:
+                del self._told_ms[key]
+                out.append(f"{key.replace(STANDING, 'trading ', 1)} again: its chains are read")
+        return out

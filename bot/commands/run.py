@@ -31,7 +31,7 @@ from bot.engine import TickResult
 from bot.errors import ConfigError
 from bot.ledger.lease import LeaseLost
 from bot.logs import setup_logging
-from bot.narrator import Narrator
+from bot.narrator import AlertGate, Narrator
 
 log = logging.getLogger("lphedge.run")
 
@@ -76,10 +76,11 @@ def _narrate(settings: Settings, rt: Any) -> None:
     """Say on the terminal (the log) when the bot halts or fails, what is unhedged, and when
     it hedges again; reminders every `ops.notice_every_s` while it stays that way."""
     narrator = Narrator(repeat_s=settings.ops.notice_every_s)
+    gate = AlertGate(repeat_s=settings.ops.notice_every_s)
     clock = rt.engine.p.clock
 
     async def observe(result: TickResult) -> None:
-        for alert in result.alerts:  # drift, trades by hand, a chain outage halt...
+        for alert in gate.filter(result, clock.now_ms()):  # drift, trades by hand, ...
             log.warning("%s", alert)
         if isinstance(result.failure, ConfigError):
             return  # the run stops on it, and its exit line says it
