@@ -13,11 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.devchain.anvil import Anvil
-from bot.devchain.deploy import DEADLINE, MAX_UINT128, DevChain
+from bot.devchain.deploy import DEADLINE, MAX_UINT128
 from bot.devchain.pancake import PancakeV3, PancakeWorld, deploy_pancake
-from bot.devchain.world import deploy_world
-from tests.support.anvil import ChainWorld
+from tests.support.anvil import ChainWorld, start_world
 
 
 @dataclass
@@ -56,18 +54,11 @@ class PancakeChainWorld:
 @contextmanager
 def start_pancake_world() -> Iterator[PancakeChainWorld]:
     """Anvil, the v3 world, then PancakeSwap v3 next to it; everything stopped on exit."""
-    with Anvil() as anvil:
-        world, burned = deploy_world(anvil.url)
-        chain = DevChain(anvil.url)
-        try:
-            started = time.perf_counter()
-            pancake = deploy_pancake(chain, world.tokens)
-            deploy_s = time.perf_counter() - started
-            pcs = PancakeV3.at(chain, pancake)
-            base = ChainWorld(anvil, world, burned, chain)
-            yield PancakeChainWorld(base, pancake, pcs, deploy_s)
-        finally:
-            chain.close()
+    with start_world() as base:
+        started = time.perf_counter()
+        pancake = deploy_pancake(base.chain, base.world.tokens)
+        deploy_s = time.perf_counter() - started
+        yield PancakeChainWorld(base, pancake, PancakeV3.at(base.chain, pancake), deploy_s)
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.devchain.anvil import Anvil
-from bot.devchain.deploy import DevChain
 from bot.devchain.v4 import (
     NATIVE,
     PoolKey,
@@ -27,8 +25,7 @@ from bot.devchain.v4 import (
     deploy_v4,
     take_pair,
 )
-from bot.devchain.world import deploy_world
-from tests.support.anvil import ChainWorld
+from tests.support.anvil import ChainWorld, start_world
 
 RECIPIENT = "0x00000000000000000000000000000000000f4E45"  # holds nothing until paid
 
@@ -82,17 +79,11 @@ class V4ChainWorld:
 @contextmanager
 def start_v4_world() -> Iterator[V4ChainWorld]:
     """Anvil, the v3 world, then v4 next to it; everything stopped on exit."""
-    with Anvil() as anvil:
-        world, burned = deploy_world(anvil.url)
-        chain = DevChain(anvil.url)
-        try:
-            started = time.perf_counter()
-            v4 = deploy_v4(chain, world.tokens)
-            deploy_s = time.perf_counter() - started
-            uni = UniswapV4.at(chain, v4)
-            yield V4ChainWorld(ChainWorld(anvil, world, burned, chain), v4, uni, deploy_s)
-        finally:
-            chain.close()
+    with start_world() as base:
+        started = time.perf_counter()
+        v4 = deploy_v4(base.chain, base.world.tokens)
+        deploy_s = time.perf_counter() - started
+        yield V4ChainWorld(base, v4, UniswapV4.at(base.chain, v4), deploy_s)
 
 
 @pytest.fixture(scope="session")
