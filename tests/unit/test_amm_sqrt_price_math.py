@@ -105,7 +105,8 @@ def positions(draw: st.DrawFn) -> tuple[int, int, int, int, int]:
     tick_lower = centre - draw(st.integers(min_value=0, max_value=width // spacing)) * spacing
     tick_upper = tick_lower + width
     sqrt_lo = get_sqrt_ratio_at_tick(max(MIN_TICK, tick_lower - 3 * width))
-    sqrt_hi = get_sqrt_ratio_at_tick(min(MAX_TICK, tick_upper + 3 * width))
+    # slot0's price is below MAX_SQRT_RATIO (the ratio at MAX_TICK is never a pool's price)
+    sqrt_hi = min(get_sqrt_ratio_at_tick(min(MAX_TICK, tick_upper + 3 * width)), MAX_SQRT_RATIO - 1)
     sqrt_price = draw(
         st.one_of(
             st.integers(min_value=sqrt_lo, max_value=sqrt_hi),

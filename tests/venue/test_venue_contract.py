@@ -213,8 +213,10 @@ async def test_leverage_is_set_where_the_venue_lets_an_api_key(harness: Harness)
 @pytest.fixture(params=venues.VENUES)
 async def rig(request: pytest.FixtureRequest, clock: FixedClock) -> AsyncIterator[Harness]:
     async with venues.emulator(request.param, clock, balance=Decimal(20000)) as emu:
-        venue = venues.ccxt_venue(emu, clock, timeout_ms=500)
+        venue = venues.ccxt_venue(emu, clock, timeout_ms=10_000)
         await venue.instruments([venues.SPECS[request.param].symbol])
+        # the faults below time out fast; loading markets on a busy machine need not
+        venue._ex.timeout = 500
         yield ccxt_harness(emu, venue, clock)
         await venue.close()
 
