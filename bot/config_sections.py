@@ -81,6 +81,7 @@ def _check_address(value: str, field: str) -> str:
 # contract, in `state_views`); Aerodrome Slipstream comes later.
 PROTOCOLS = ("uniswap_v3", "uniswap_v4", "pancakeswap_v3")
 STATE_VIEW_PROTOCOLS = ("uniswap_v4",)
+STAKING_PROTOCOLS = ("pancakeswap_v3",)  # MasterChef v3
 _CHAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 
@@ -115,6 +116,11 @@ class _ChainRead(_Section):
         default_factory=dict,
         description="Protocol -> the view contract its pools are read through: uniswap_v4 = "
         "the StateView of the PoolManager that position_managers.uniswap_v4 uses.",
+    )
+    staking: dict[str, str] = Field(
+        default_factory=dict,
+        description="Protocol -> the farm its owners stake NFTs in: pancakeswap_v3 = its "
+        "MasterChef v3. Owners' staked NFTs are read as theirs, with the CAKE they have earned.",
     )
     token_ids: list[int] = Field(default_factory=list, description="Uniswap v3 NFT ids.")
     v4_token_ids: list[int] = Field(
@@ -173,6 +179,11 @@ class _ChainRead(_Section):
     @classmethod
     def _state_views(cls, v: dict[str, str]) -> dict[str, str]:
         return _protocol_addresses(v, STATE_VIEW_PROTOCOLS)
+
+    @field_validator("staking")
+    @classmethod
+    def _staking(cls, v: dict[str, str]) -> dict[str, str]:
+        return _protocol_addresses(v, STAKING_PROTOCOLS)
 
     def rpc_url_values(self) -> tuple[str, ...]:
         return tuple(u.get_secret_value() for u in self.rpc_urls)
@@ -268,6 +279,12 @@ def _manager_conflicts(where: str, chain: _ChainRead) -> None:
             f"{where}.pancakeswap_v3_token_ids (the address of this chain's PancakeSwap v3 "
             "NonfungiblePositionManager)"
         )
+    for protocol in chain.staking:
+        if protocol not in chain.position_managers:
+            raise ConfigError(
+                f"{where}.position_managers.{protocol}: required with {where}.staking."
+                f"{protocol} (the position manager whose NFTs the farm holds)"
+            )
     has_view = "uniswap_v4" in chain.state_views
     if v4_manager is not None and not has_view:
         raise ConfigError(

@@ -63,8 +63,20 @@ def tick_event(
 
 def tick_payload(chain: ChainSnapshot, tick: ev.Tick) -> dict[str, object]:
     """The TICK row; with several chains, each chain's block and timestamp (or why it was
-    not read) and each position's chain too (token ids repeat across chains)."""
+    not read) and each position's chain too (token ids repeat across chains); a staked
+    position's farm and its rewards."""
     payload = ev.to_payload(tick)
+    for row, p in zip(payload["positions"], chain.positions, strict=True):
+        if p.staked_in is not None:  # farmed: where, and the reward earned so far
+            row["staked_in"] = p.staked_in
+            row["rewards"] = [
+                {
+                    "token": r.token.address,
+                    "symbol": r.token.symbol,
+                    "amount_raw": str(r.amount_raw),
+                }
+                for r in p.rewards
+            ]
     if len(chain.chains) <= 1:
         return payload
     payload["chains"] = [

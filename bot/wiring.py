@@ -87,6 +87,7 @@ def position_source(settings: Settings) -> Any:
                 config_path=paths[name],
                 pancakeswap_v3_position_manager=chain.position_managers.get("pancakeswap_v3"),
                 pancakeswap_v3_token_ids=tuple(chain.pancakeswap_v3_token_ids),
+                pancakeswap_v3_farm=chain.staking.get("pancakeswap_v3"),
             )
         )
         for name, chain in chain_list(settings.chain, settings.chains)

@@ -38,6 +38,8 @@ _STATIC = frozenset(
         ("v2_pair", "token1"),
         ("v4_position_manager", "poolManager"),
         ("v4_state_view", "poolManager"),
+        ("masterchef_v3", "CAKE"),
+        ("masterchef_v3", "nonfungiblePositionManager"),
     )
 )
 _ZERO_WORD = bytes(32)
@@ -77,6 +79,7 @@ class ChainReaderConfig:
     config_path: str = "chain"
     pancakeswap_v3_position_manager: str | None = None
     pancakeswap_v3_token_ids: tuple[int, ...] = ()
+    pancakeswap_v3_farm: str | None = None  # MasterChef v3: owners' staked NFTs too
 
 
 def _is_static(c: Call, result: CallResult) -> bool:
@@ -149,6 +152,11 @@ class ChainReader:
         """PancakeSwap v3 positions: the v3 plan at PancakeSwap's NPM (the same interface)."""
         cfg, where = self.config, f"{self.config.config_path}.position_managers.pancakeswap_v3"
         if cfg.pancakeswap_v3_position_manager is None:
+            if cfg.pancakeswap_v3_farm is not None:
+                raise InputError(
+                    f"{where}: needed with {cfg.config_path}.staking.pancakeswap_v3 (the "
+                    "PancakeSwap v3 NonfungiblePositionManager whose NFTs the farm holds)"
+                )
             if cfg.pancakeswap_v3_token_ids:
                 raise InputError(
                     f"{where}: needed to read {cfg.config_path}.pancakeswap_v3_token_ids "
@@ -159,7 +167,18 @@ class ChainReader:
             return None
         npm = _address(where, cfg.pancakeswap_v3_position_manager)
         ids = cfg.pancakeswap_v3_token_ids
-        return V3Plan(npm, ids, owners, self.rpc.chain_id, "pancakeswap_v3", where)
+        farm_field = f"{cfg.config_path}.staking.pancakeswap_v3"
+        farm = cfg.pancakeswap_v3_farm
+        return V3Plan(
+            npm,
+            ids,
+            owners,
+            self.rpc.chain_id,
+            "pancakeswap_v3",
+            where,
+            farm=None if farm is None else _address(farm_field, farm),
+            farm_field=farm_field,
+        )
 
     def _v4_plan(self, owners: tuple[str, ...]) -> V4Plan | None:
         """v4 positions by token id; with owners, a check that none is left out."""

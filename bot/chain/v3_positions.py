@@ -6,6 +6,8 @@ hash needed). PancakeSwap v3 is read with the same plan (`protocol="pancakeswap_
 its NPM's `positions()`, its factory's `getPool` and its pool's views have Uniswap's
 selectors and word layout; the one type that differs, slot0's `feeProtocol` (uint32, not
 uint8, and above 255 on mainnet), is a word we neither decode strictly nor use.
+A PancakeSwap v3 plan given a MasterChef v3 (`farm`) also reads the NFTs owners have
+staked there (`bot.chain.masterchef_v3`), as the staker's, with their CAKE.
 `V3Plan` is a pure plan for `multicall.resolve`: called again each round with more
 results known, it asks for what it still misses.
 """
@@ -18,10 +20,11 @@ from typing import Any
 from bot.amm.full_math import AmmInputError
 from bot.amm.liquidity_amounts import position_amounts
 from bot.amm.position_fees import fee_growth_inside, uncollected_fees
+from bot.chain import masterchef_v3
 from bot.chain.abi import checksum, decode_symbol, view
 from bot.chain.calls import CallResult, call
 from bot.chain.multicall import CallMemo
-from bot.domain.lp import LpPosition, PoolKind, PoolState, PositionError
+from bot.domain.lp import LpPosition, PoolKind, PoolState, PositionError, Reward
 from bot.domain.market import Token
 from bot.errors import ConfigError
 
@@ -61,6 +64,7 @@ def read_token(memo: CallMemo, address: str) -> Token | None:
 class _Nft:
     token_id: int
     owner: str | None  # None: read ownerOf
+    staked: bool = False  # found in the farm's records of `owner`
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,8 @@ class V3Plan:
     chain_id: int | None
     protocol: str = "uniswap_v3"  # or a fork with Uniswap's interface: "pancakeswap_v3"
     field: str = "chain.position_manager"  # the config field that named the manager
+    farm: str | None = None  # MasterChef v3 farming this manager's NFTs (checksummed)
+    farm_field: str = "chain.staking.pancakeswap_v3"
 
     @property
     def _fork(self) -> str | None:
@@ -84,17 +90,48 @@ class V3Plan:
 
     def __call__(self, memo: CallMemo) -> tuple[list[LpPosition], list[PositionError]]:
         factory = self._factory(memo)
+        cake = self._reward_token(memo)
         nfts, errors = self._nfts(memo)
         positions: list[LpPosition] = []
         for nft in nfts:
             try:
                 position = self._position(memo, factory, nft)
-            except (Skip, AmmInputError) as exc:
+                if position is not None and position.staked_in is not None:
+                    position = self._with_rewards(memo, position, cake, errors)
+            except (Skip, AmmInputError, masterchef_v3.FarmReadError) as exc:
                 errors.append(PositionError(f"position {self._item(nft.token_id)}", str(exc)))
                 continue
             if position is not None:
                 positions.append(position)
         return positions, errors
+
+    def _reward_token(self, memo: CallMemo) -> Token | None:
+        if self.farm is None:
+            return None
+        address = masterchef_v3.reward_token_address(
+            memo, self.farm, self.position_manager, self.farm_field
+        )
+        return None if address is None else read_token(memo, address)
+
+    def _with_rewards(
+        self,
+        memo: CallMemo,
+        position: LpPosition,
+        cake: Token | None,
+        errors: list[PositionError],
+    ) -> LpPosition | None:
+        """The staked position with the CAKE it has earned; a farm whose pendingCake
+        fails still gives the position (its tokens are the staker's), with an error."""
+        token_id = int(position.position_id.rpartition(":")[2])
+        try:
+            pending = masterchef_v3.pending_cake(memo, position.staked_in or "", token_id)
+        except masterchef_v3.FarmReadError as exc:
+            item = f"position {position.position_id}"
+            errors.append(PositionError(item, f"{exc}: reward not read"))
+            return position
+        if pending is None or cake is None:
+            return None
+        return replace(position, rewards=(Reward(cake, pending),))
 
     def _factory(self, memo: CallMemo) -> str | None:
         result = memo.get(call(self.position_manager, "position_manager", "factory"))
@@ -126,15 +163,34 @@ class V3Plan:
                 got = memo.get(call(npm, "position_manager", "tokenOfOwnerByIndex", owner, index))
                 if got is not None and got.success:
                     nfts.append(_Nft(int.from_bytes(got.data[:32], "big"), owner))
+            nfts += self._staked(memo, owner, errors)
         unique = {n.token_id: n for n in reversed(nfts)}  # the first mention wins
         return [unique[token_id] for token_id in dict.fromkeys(n.token_id for n in nfts)], errors
 
+    def _staked(self, memo: CallMemo, owner: str, errors: list[PositionError]) -> list[_Nft]:
+        """The owner's NFTs the farm holds for them."""
+        if self.farm is None:
+            return []
+        try:
+            ids = masterchef_v3.staked_ids(memo, self.farm, owner)
+        except masterchef_v3.FarmReadError as exc:
+            errors.append(PositionError(f"owner {owner}", str(exc)))
+            return []
+        return [_Nft(token_id, owner, staked=True) for token_id in ids or ()]
+
+    def _holder(self, memo: CallMemo, nft: _Nft) -> tuple[str | None, bool]:
+        """(owner, staked): an NFT the farm holds belongs to whoever staked it."""
+        if nft.owner is not None:
+            return nft.owner, nft.staked
+        got = memo.get(call(self.position_manager, "position_manager", "ownerOf", nft.token_id))
+        holder = checksum(got.data[12:32]) if got is not None and got.success else None
+        if holder is None or holder != self.farm:
+            return holder, False
+        return masterchef_v3.staker(memo, self.farm, nft.token_id), True
+
     def _position(self, memo: CallMemo, factory: str | None, nft: _Nft) -> LpPosition | None:
         npm = self.position_manager
-        owner = nft.owner
-        if owner is None:
-            got = memo.get(call(npm, "position_manager", "ownerOf", nft.token_id))
-            owner = checksum(got.data[12:32]) if got is not None and got.success else None
+        owner, staked = self._holder(memo, nft)
         try:
             raw = ok(memo.get(call(npm, "position_manager", "positions", nft.token_id)))
         except Skip:
@@ -155,6 +211,9 @@ class V3Plan:
         lower = _tick_outside(memo, pool, fields[5])
         upper = _tick_outside(memo, pool, fields[6])
         position = _lp_position(npm, nft.token_id, owner, state, fields, (*lower, *upper))
+        if staked:
+            staking = masterchef_v3.STAKING
+            position = replace(position, staked_in=self.farm, staking=staking)
         if self._fork is None:
             return position
         return replace(position, position_id=self._item(nft.token_id), fork=self._fork)

@@ -58,6 +58,11 @@ def positions(
     pancake_position_manager: str | None = typer.Option(
         None, help="PancakeSwap v3 NonfungiblePositionManager address (with --pancake-token-id)."
     ),
+    pancake_masterchef: str | None = typer.Option(
+        None,
+        "--pancake-masterchef",
+        help="PancakeSwap v3 MasterChef: with --owner, their staked NFTs too, with CAKE earned.",
+    ),
     v4_scan_from: int | None = typer.Option(
         None,
         min=0,
@@ -90,6 +95,7 @@ def positions(
             "pancakeswap_v3": pancake_position_manager,
         },
         "state_views": {"uniswap_v4": v4_state_view},
+        "staking": {"pancakeswap_v3": pancake_masterchef},
         "v4_scan_from_block": v4_scan_from,
     }
     settings = settings_from(config, {"chain": chain})

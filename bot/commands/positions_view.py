@@ -68,6 +68,28 @@ def priced_assets(ex: ExposureBook) -> dict[str, AssetExposure]:
     return exposure.net(ex.positions, pool_usd_prices(ex.positions), {})
 
 
+def _rewards_json(p: LpPosition) -> list[dict[str, Any]]:
+    return [
+        {
+            "token": r.token.address,
+            "symbol": r.token.symbol,
+            "decimals": r.token.decimals,
+            "amount_raw": str(r.amount_raw),
+            "amount": str(Decimal(r.amount_raw).scaleb(-r.token.decimals)),
+        }
+        for r in p.rewards
+    ]
+
+
+def _rewards_text(p: LpPosition) -> str:
+    if not p.rewards:
+        return "-"
+    return ", ".join(
+        f"{readable.sig(Decimal(r.amount_raw).scaleb(-r.token.decimals), 6)} {r.token.symbol}"
+        for r in p.rewards
+    )
+
+
 def _position_json(
     p: LpPosition, e: PositionExposure, prices: Mapping[str, Decimal]
 ) -> dict[str, Any]:
@@ -77,6 +99,8 @@ def _position_json(
         "chain": p.chain,
         "protocol": p.protocol,
         "staked_in": p.staked_in,
+        "staking": p.staking,
+        "rewards": _rewards_json(p),
         "kind": p.kind.value,
         "owner": p.owner,
         "pool": p.pool.address,
@@ -192,7 +216,8 @@ def position_variants(
     ids = col("id", [_short(p.position_id, 14) for p, _ in pe], right=False)
     chain = col("chain", [p.chain for p, _ in pe], 3, right=False)
     protocol = col("protocol", [p.protocol for p, _ in pe], 7, right=False)
-    staked = col("staked", [p.staked_in or "-" for p, _ in pe], 8, right=False)
+    staked = col("staked", [p.staking or "-" for p, _ in pe], 8, right=False)
+    rewards = col("rewards", [_rewards_text(p) for p, _ in pe], 8)
     pair = col(
         "pair",
         [f"{p.pool.token0.symbol}/{p.pool.token1.symbol} {p.pool.fee / 10_000:g}%" for p, _ in pe],
@@ -221,6 +246,7 @@ def position_variants(
         value,
         delta,
         gamma,
+        *([rewards] if any(p.rewards for p, _ in pe) else []),
     ]
     return [wide, [ids, chain, pair, rng, inr, price, value, delta, gamma]]
 

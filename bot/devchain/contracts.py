@@ -8,7 +8,8 @@ plus the canonical runtime bytecode its tests etch at Permit2's address: `permit
 PancakeSwap v3: npm `@pancakeswap/v3-core` 1.0.2 ships hardhat builds of the factory and the
 pool, `@pancakeswap/v3-periphery` 1.0.2 of the NonfungiblePositionManager and SwapRouter
 (1.0.3 ships none); no package ships PancakeV3PoolDeployer, so ours (`PancakePoolDeployer`)
-CREATE2s the npm pool code unchanged.
+CREATE2s the npm pool code unchanged. `@pancakeswap/masterchef-v3` 1.0.0 ships a hardhat build
+of MasterChefV3 (farms); none of the LM pool it books rewards in, so ours (`PancakeLmPool`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ UNISWAP_ARTIFACTS = {
     ),
     "PancakeV3SwapRouter": (
         "@pancakeswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json"
+    ),
+    "MasterChefV3": (
+        "@pancakeswap/masterchef-v3/artifacts/contracts/MasterChefV3.sol/MasterChefV3.json"
     ),
 }
 PERMIT2_ADDRESS = "0x000000000022D473030F116dDEE9F6B43aC78BA3"  # the same on every chain

@@ -46,6 +46,16 @@ class PoolState:
 
 
 @dataclass(frozen=True, slots=True)
+class Reward:
+    """A farm's reward a staked position has earned and not been paid (raw units of
+    `token`): MasterChef v3's `pendingCake`, what `harvest` pays once the farm has booked
+    up to that block."""
+
+    token: Token
+    amount_raw: int
+
+
+@dataclass(frozen=True, slots=True)
 class LpPosition:
     """One LP position at one block, with exact token amounts.
 
@@ -55,6 +65,9 @@ class LpPosition:
     contracts hold the position (kind V3: the same math); None for Uniswap's own.
     `amount*_raw` are what removing all liquidity would pay now; `fees*_raw` what
     `collect` would pay on top (uncollected fees from fee growth plus `tokensOwed`).
+    A staked position (`staked_in`: the farm contract holding the NFT, `staking` its kind,
+    "masterchef_v3") still belongs to `owner`, the staker the farm records; its fees are
+    theirs too (the farm collects them for the staker) and `rewards` what it has earned.
     """
 
     position_id: str
@@ -70,8 +83,10 @@ class LpPosition:
     fees0_raw: int
     fees1_raw: int
     chain: str = "main"  # the configured chain's name (`[chain]` is "main")
-    staked_in: str | None = None  # a gauge or farm holding the NFT (not read yet: None)
+    staked_in: str | None = None  # the farm contract holding the NFT; None: not staked
     fork: str | None = None  # "pancakeswap_v3"; None: Uniswap
+    staking: str | None = None  # the farm's kind: "masterchef_v3"
+    rewards: tuple[Reward, ...] = ()
 
     @property
     def protocol(self) -> str:
