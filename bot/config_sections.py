@@ -144,7 +144,14 @@ class _ChainRead(_Section):
         le=2**63 - 1,
         description="Owners' v4 NFTs are found from Transfer logs from this block on (the "
         "PositionManager's deployment block: earlier blocks hold none). Scanned once at start, "
-        "then only new blocks, 10,000 blocks per eth_getLogs.",
+        "then only new blocks, logs_chunk_blocks per eth_getLogs.",
+    )
+    logs_chunk_blocks: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Blocks per eth_getLogs when scanning for owners' v4 NFTs (what the RPC "
+        "allows: 10,000 on most, less on some free tiers).",
     )
     v2_pairs: list[str] = Field(default_factory=list)
     multicall: str = MULTICALL3

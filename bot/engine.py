@@ -26,12 +26,13 @@ from bot import exposure
 from bot.backoff import Backoff
 from bot.domain import events as ev
 from bot.domain.lp import ChainSnapshot, ExposureBook
-from bot.domain.market import AssetMap, Instrument, MarketSnapshot
+from bot.domain.market import USD, AssetMap, Instrument, MarketSnapshot
 from bot.domain.orders import HedgePosition, HedgeTarget, OrderAck, OrderIntent
 from bot.engine_account import AccountDesk, DeskReport
 from bot.engine_events import tick_event, tick_payload
 from bot.engine_options import OptionDesk, OptionsPolicy, split_positions
 from bot.engine_risk import DayPnl, pool_prices_of
+from bot.engine_scans import ScanKeeper
 from bot.errors import (
     ChainUnavailable,
     ConfigError,
@@ -121,6 +122,8 @@ class Engine:
         self._state = self._restore_state()
         self._operator = OperatorWatch()
         self._outage_since: int | None = None
+        self._unread_since: dict[str, int] = {}  # chain name -> first tick it was unreadable
+        self._scans = ScanKeeper(parts.source, self._append)
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()  # an operator acted: tick now, not at the next block
         self._instruments: dict[str, Instrument] = {}
@@ -136,6 +139,7 @@ class Engine:
         start is recorded first, so a bot refused its writer lock writes nothing."""
         if self.p.started is not None:
             self._append(ev.RUN_STARTED, self.p.started)
+        self._scans.restore(self.p.ledger)
         if self.p.account is not None and not self.p.dry_run:
             await self.p.account.start(list(self.p.symbols.values()))
         if self.p.on_start is not None:
@@ -214,6 +218,7 @@ class Engine:
                 self._record_failure("tick", err)
                 log.debug("tick failed: %s", err)
                 result = TickResult(0, None, (), (), None, (), error=str(err), failure=err)
+            self._save_scans(result)
             try:
                 outage = self._watch_outage(result)
             except LedgerUnavailable as lost:
@@ -224,6 +229,16 @@ class Engine:
             for observe in self.p.observers:
                 await observe(result)
             return result
+
+    def _save_scans(self, result: TickResult) -> None:
+        """Keep the reader's log scans in the ledger (not in dry runs, nor without the
+        writer's lease); a ledger that cannot take them now takes them on a later tick."""
+        if self.p.dry_run or isinstance(result.failure, NotTheWriter):
+            return
+        try:
+            self._scans.save(self.p.clock.now_ms())
+        except LedgerUnavailable as lost:
+            log.warning("log scan state not saved: %s", lost)
 
     def _watch_outage(self, result: TickResult) -> str | None:
         """A chain unreadable for `max_outage_s` halts the bot until an operator resumes it:
@@ -314,6 +329,7 @@ class Engine:
         )
         result = await self._act(chain.block_number, book, targets, plan.intents, verdict)
         alerts = desk.alerts + _blind_alerts(self._blind(now, chain, op))
+        alerts += _unhedged_alerts(book, self.p.symbols)
         if self.p.account is not None and not self.p.dry_run:
             after = await self.p.account.after_tick(list(self.p.symbols.values()), result.acks)
             alerts += after.alerts
@@ -416,7 +432,11 @@ class Engine:
             )
             return flat_perps, flat_options
         hedges = {**perps, **options} if self._options is not None else dict(perps)
-        ctx = StrategyContext(now, book, hedges, market, self._state, instruments)
+        # an asset with no venue symbol has no price nor instrument: the strategy sees only
+        # those it can hedge (the others are told as `not hedging`)
+        hedgeable = {a: e for a, e in book.assets.items() if a in self.p.symbols or a == USD}
+        seen = dataclasses.replace(book, assets=hedgeable)
+        ctx = StrategyContext(now, seen, hedges, market, self._state, instruments)
         decision = self.p.strategy.target(ctx)
         if decision.state != self._state:
             self._state = decision.state
@@ -493,10 +513,23 @@ class Engine:
     def _blind(self, now: int, chain: ChainSnapshot, op: OperatorState) -> dict[str, str]:
         """Assets on a chain not read in full this tick (none to a flatten: it needs no
         exposure). One chain: its staleness halts the whole tick instead."""
+        for head in chain.chains:
+            if head.error is None:
+                self._unread_since.pop(head.name, None)
+            else:
+                self._unread_since.setdefault(head.name, now)
         if op.flatten or len(chain.chains) <= 1:
             return {}
         limit = self.p.limits.max_block_age_s
-        return blind_assets(chain.chains, chain.positions, self.p.assets, now, limit)
+        return blind_assets(
+            chain.chains,
+            chain.positions,
+            self.p.assets,
+            now,
+            limit,
+            self._unread_since,
+            self.p.max_outage_s,
+        )
 
     async def run(
         self,
@@ -548,6 +581,16 @@ class Engine:
 
     async def _sleep(self, seconds: float) -> None:
         await self._until(self.p.clock.sleep(seconds))
+
+
+def _unhedged_alerts(book: ExposureBook, symbols: Mapping[str, str]) -> tuple[str, ...]:
+    """LP exposure to an asset that venue.symbols does not name: nothing can hedge it."""
+    return tuple(
+        f"not hedging {a.asset}: no venue symbol for it in venue.symbols (has "
+        f"{', '.join(sorted(symbols)) or 'none'}); its LP delta {a.delta:.6g} stays open"
+        for a in book.assets.values()
+        if a.asset != USD and a.asset not in symbols and a.delta != 0
+    )
 
 
 def _blind_alerts(blind: Mapping[str, str]) -> tuple[str, ...]:

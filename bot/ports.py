@@ -37,6 +37,18 @@ class PositionSource(Protocol):
     async def read(self, block: int | None = None) -> ChainSnapshot: ...
 
 
+@runtime_checkable
+class ScanningSource(Protocol):
+    """A position source that scans logs to find positions (v4 owners' NFTs), and whose
+    scan a restart can go on from instead of starting over: the engine keeps
+    `scan_state()` in the ledger and gives it back with `restore_scans` before the first
+    tick. The state is JSON, by chain name."""
+
+    def scan_state(self) -> Mapping[str, Any]: ...
+
+    def restore_scans(self, saved: Mapping[str, Any]) -> None: ...
+
+
 class MarketData(Protocol):
     """Marks, funding and books for venue symbols, plus USD prices per asset."""
 

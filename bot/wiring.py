@@ -84,6 +84,7 @@ def position_source(settings: Settings) -> Any:
                 v4_state_view=chain.state_views.get("uniswap_v4"),
                 v4_token_ids=tuple(chain.v4_token_ids),
                 v4_scan_from_block=chain.v4_scan_from_block,
+                logs_chunk_blocks=chain.logs_chunk_blocks,
                 config_path=paths[name],
                 pancakeswap_v3_position_manager=chain.position_managers.get("pancakeswap_v3"),
                 pancakeswap_v3_token_ids=tuple(chain.pancakeswap_v3_token_ids),

@@ -9,9 +9,10 @@ when no chain can be read does the read fail (`ChainUnavailable`), as one chain'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
+from typing import Any
 
 from bot.chain.reader import ChainReader
 from bot.chain.rpc import RequestStats
@@ -38,6 +39,14 @@ class MultiChainReader:
     def stats(self) -> dict[str, RequestStats]:
         """Request counters per chain name."""
         return {r.config.name: r.stats for r in self.readers}
+
+    def scan_state(self) -> dict[str, Any]:
+        """Every chain's v4 owner scan state, by chain name."""
+        return {name: state for r in self.readers for name, state in r.scan_state().items()}
+
+    def restore_scans(self, saved: Mapping[str, Any]) -> None:
+        for reader in self.readers:
+            reader.restore_scans(saved)
 
     async def read(self, block: int | None = None) -> ChainSnapshot:
         """Every chain at its latest block (`block` only with one chain: block numbers are

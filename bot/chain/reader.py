@@ -9,8 +9,11 @@ steady tick is a single request.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
+from typing import Any
 
 from eth_utils.address import is_address, to_checksum_address
 
@@ -43,6 +46,7 @@ _STATIC = frozenset(
     )
 )
 _ZERO_WORD = bytes(32)
+log = logging.getLogger(__name__)
 
 
 def _address(what: str, value: str) -> str:
@@ -76,6 +80,7 @@ class ChainReaderConfig:
     v4_state_view: str | None = None
     v4_token_ids: tuple[int, ...] = ()
     v4_scan_from_block: int = 0  # owners' v4 NFTs: Transfer logs from this block on
+    logs_chunk_blocks: int = 10_000  # blocks per eth_getLogs
     config_path: str = "chain"
     pancakeswap_v3_position_manager: str | None = None
     pancakeswap_v3_token_ids: tuple[int, ...] = ()
@@ -114,6 +119,7 @@ class ChainReader:
     _last_calls: tuple[Call, ...] = field(init=False, default=())
     last_rounds: int = field(init=False, default=0)
     _v4_scan: OwnerScan | None = field(init=False, default=None)
+    _saved_scan: Mapping[str, Any] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -199,7 +205,16 @@ class ChainReader:
             )
         manager = _address(f"{where}.position_managers.uniswap_v4", cfg.v4_position_manager)
         if owners and self._v4_scan is None:
-            self._v4_scan = OwnerScan(manager, owners, cfg.v4_scan_from_block)
+            self._v4_scan = OwnerScan(
+                manager, owners, cfg.v4_scan_from_block, chunk_blocks=cfg.logs_chunk_blocks
+            )
+            saved = self._saved_scan
+            if saved is not None and self._v4_scan.resume(saved):
+                log.info(
+                    "chain %s: v4 owner scan goes on from block %d (saved in the ledger)",
+                    cfg.name,
+                    self._v4_scan.scanned_to + 1,
+                )
         return V4Plan(
             manager,
             _address(f"{where}.state_views.uniswap_v4", cfg.v4_state_view),
@@ -209,6 +224,16 @@ class ChainReader:
             where,
             found=dict(self._v4_scan.held) if self._v4_scan else {},
         )
+
+    def scan_state(self) -> dict[str, Any]:
+        """The v4 owner scan's state by chain name, for the ledger ({}: no scan yet)."""
+        scan = self._v4_scan
+        return {} if scan is None else {self.config.name: scan.to_json()}
+
+    def restore_scans(self, saved: Mapping[str, Any]) -> None:
+        """Go on from a saved scan (`scan_state()` of an earlier run) at the first read."""
+        state = saved.get(self.config.name)
+        self._saved_scan = state if isinstance(state, Mapping) else None
 
     async def read(self, block: int | None = None) -> ChainSnapshot:
         plan = self._plan()

@@ -38,6 +38,7 @@ OPTION_SETTLEMENT = "option_settlement"
 BOOK_GREEKS = "book_greeks"
 LIQUIDATION = "liquidation"
 ACCOUNT_STATE = "account_state"
+SCAN_STATE = "scan_state"  # the chain reader's log scans, so a restart goes on from there
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
