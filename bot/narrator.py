@@ -131,6 +131,7 @@ def _kind(reason: str) -> str:
 
 
 STANDING = "not trading "  # the per-chain guard's alert (bot/engine.py): true every tick it lasts
+UNHEDGED = "not hedging "  # an asset the LPs hold that has no venue symbol (bot/engine.py)
 
 
 @dataclass
@@ -139,7 +140,8 @@ class AlertGate:
     as they come; the per-chain guard's `not trading ETH: chain base stale ...` is a state,
     repeated by every tick while it lasts, so it is told when it starts, every `repeat_s`
     while it lasts, and once when it ends (`trading ETH again`). Pure: the caller passes
-    the time."""
+    the time. `not hedging BTC: no venue symbol ...` is a state too, told the same way; its
+    end (the exposure gone) is not news."""
 
     repeat_s: float = 300.0
     _told_ms: dict[str, int] = field(default_factory=dict)  # "not trading ETH" -> last told
@@ -148,7 +150,7 @@ class AlertGate:
         out: list[str] = []
         standing: set[str] = set()
         for alert in result.alerts:
-            if not alert.startswith(STANDING):
+            if not alert.startswith((STANDING, UNHEDGED)):
                 out.append(alert)
                 continue
             key = _kind(alert)
@@ -160,5 +162,6 @@ class AlertGate:
         if not result.error:  # a failed tick says nothing about what the guard would stop
             for key in [k for k in self._told_ms if k not in standing]:
                 del self._told_ms[key]
-                out.append(f"{key.replace(STANDING, 'trading ', 1)} again: its chains are read")
+                if key.startswith(STANDING):
+                    out.append(f"{key.replace(STANDING, 'trading ', 1)} again: its chains are read")
         return out

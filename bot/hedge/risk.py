@@ -74,9 +74,21 @@ def _held(positions: Sequence[LpPosition], assets: AssetMap) -> set[str]:
     return held - {USD}
 
 
-def _chain_problem(head: ChainHead, now_ms: int, max_block_age_s: float) -> str | None:
+def _chain_problem(
+    head: ChainHead,
+    now_ms: int,
+    max_block_age_s: float,
+    unread_since_ms: Mapping[str, int],
+    max_outage_s: float | None,
+) -> str | None:
     if head.error is not None:
-        return f"chain {head.name} unreadable: {head.error}"
+        since = unread_since_ms.get(head.name)
+        down_s = 0.0 if since is None else (now_ms - since) / 1000
+        if down_s < 1:
+            return f"chain {head.name} unreadable: {head.error}"
+        over = max_outage_s is not None and down_s >= max_outage_s
+        past = f" (past chain.max_outage_s {max_outage_s:g}; the other chains trade on)"
+        return f"chain {head.name} unreadable for {down_s:.0f}s{past if over else ''}: {head.error}"
     age = (now_ms - head.block_timestamp * 1000) / 1000
     if age > max_block_age_s:
         return (
@@ -92,13 +104,18 @@ def blind_assets(
     assets: AssetMap,
     now_ms: int,
     max_block_age_s: float,
+    unread_since_ms: Mapping[str, int] | None = None,
+    max_outage_s: float | None = None,
 ) -> dict[str, str]:
     """Asset -> why its exposure is not seen in full: it is held on a chain that could not
     be read (by its last good read; never read: every asset, `ANY_ASSET`) or whose block
-    is older than `max_block_age_s`."""
+    is older than `max_block_age_s`. `unread_since_ms`: when each unreadable chain was
+    first found so, for how long it has been (and whether past `max_outage_s`, which with
+    several chains stops only that chain's assets, not the bot)."""
     out: dict[str, str] = {}
+    since = unread_since_ms or {}
     for head in heads:
-        why = _chain_problem(head, now_ms, max_block_age_s)
+        why = _chain_problem(head, now_ms, max_block_age_s, since, max_outage_s)
         if why is None:
             continue
         if head.error is not None and head.last_seen is None:

@@ -150,7 +150,7 @@ async def test_a_stale_chain_stops_eth_but_not_btc(bot: Bot, two_chains: TwoChai
 
 
 async def test_an_unreachable_chain_stops_what_it_may_hold_and_the_bot_reads_on(
-    bot: Bot,
+    bot: Bot, two_chains: TwoChains
 ) -> None:
     bot.proxy.down = True  # never read: base may hold any asset
     result = await bot.rt.engine.tick()
@@ -167,6 +167,17 @@ async def test_an_unreachable_chain_stops_what_it_may_hold_and_the_bot_reads_on(
     base = next(c for c in tick.payload["chains"] if c["name"] == "base")
     assert "no RPC endpoint answered" in base["error"]
 
+    bot.clock.advance(301)  # still down, past chain.max_outage_s (300): said, not a halt
+    two_chains.a.chain.rpc("evm_setNextBlockTimestamp", bot.clock.ms // 1000 - 1)
+    two_chains.a.chain.rpc("evm_mine")  # main is fresh
+    result = await bot.rt.engine.tick()
+    assert result.error is None and bot.rt.engine.p.ledger.events([ev.HALT]) == []
+    (alert,) = [a for a in result.alerts if a.startswith("not trading every asset")]
+    assert "chain base unreadable for 301s (past chain.max_outage_s 300; the other " in alert
+
+    for side in (two_chains.a.chain, two_chains.b.chain):  # both chains make a new block
+        side.rpc("evm_setNextBlockTimestamp", bot.clock.ms // 1000)
+        side.rpc("evm_mine")
     bot.proxy.down = False  # back: both assets hedged by the full book
     result = await bot.rt.engine.tick()
     assert result.alerts == () and len(intents(bot, ETH)) == len(intents(bot, BTC)) == 1

@@ -85,3 +85,12 @@ def test_a_chains_guard_alert_is_told_when_it_starts_every_repeat_and_when_it_en
     assert gate.filter(_alerting(staler), 320_000) == [staler]  # the reminder
     assert gate.filter(_alerting(error="ledger down"), 321_000) == []  # a failed tick: unknown
     assert gate.filter(_alerting(), 322_000) == ["trading ETH again: its chains are read"]
+
+
+def test_an_unhedgeable_asset_is_told_at_start_and_every_repeat_but_its_end_is_not() -> None:
+    gate = AlertGate(repeat_s=300)
+    btc = "not hedging BTC: no venue symbol for it in venue.symbols (has ETH); its LP delta 4.66"
+    assert gate.filter(_alerting(btc), 0) == [btc]
+    assert gate.filter(_alerting(btc), 12_000) == []
+    assert gate.filter(_alerting(btc), 300_000) == [btc]
+    assert gate.filter(_alerting(), 312_000) == []  # gone (the position closed): not news
