@@ -87,6 +87,7 @@ def test_dashboard_renders_and_its_halt_button_halts_the_bot(
 
     expect(page.locator("#assets tbody tr").first).to_contain_text("ETH")
     expect(page.locator("#positions tbody tr")).to_have_count(1)
+    expect(page.locator("#positions tbody tr td").last).to_have_text("-")  # not staked
     expect(page.locator("#decisions tbody tr").first).to_contain_text("ETH")
     expect(page.locator("#pnl")).to_contain_text("hedge realised")
     expect(page.locator("#mode")).to_have_text("paper on binanceusdm")

@@ -326,5 +326,6 @@ async def test_the_bot_hedges_staked_positions_and_records_their_farm(
             (reward,) = row["rewards"]
             assert reward["symbol"] == "Cake"
             assert int(reward["amount_raw"]) == staked[pid].rewards[0].amount_raw
+            assert Decimal(reward["amount"]) == Decimal(reward["amount_raw"]).scaleb(-18)
         else:
             assert "staked_in" not in row and "rewards" not in row
