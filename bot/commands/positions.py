@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,44 @@ from bot.commands.common import (
 )
 from bot.commands.positions_view import print_table, snapshot_json
 from bot.config import Settings
+from bot.config_sections import chain_list
+from bot.domain import events as ev
 from bot.domain.lp import ChainSnapshot
+from bot.errors import LphedgeError
+
+log = logging.getLogger(__name__)
+
+
+def _saved_scans(settings: Settings) -> Mapping[str, Any] | None:
+    """The bot's v4 owner scans from its ledger, when owners' v4 NFTs are to be found and
+    a ledger exists: read from where the bot got to, not from v4_scan_from_block again.
+    Read only; no ledger (or one that cannot be read now) is a full scan, not an error."""
+    chains = [c for _, c in chain_list(settings.chain, settings.chains)]
+    if not any(c.owners and "uniswap_v4" in c.position_managers for c in chains):
+        return None
+    try:
+        ledger = wiring.ledger(settings, create=False)
+    except LphedgeError as err:
+        log.debug("no saved v4 owner scan: %s", err)
+        return None
+    try:
+        last = ledger.last(ev.SCAN_STATE)
+    except LphedgeError as err:
+        log.debug("no saved v4 owner scan: %s", err)
+        return None
+    finally:
+        ledger.close()
+    saved = None if last is None else last.payload.get("chains")
+    return saved if isinstance(saved, Mapping) else None
 
 
 async def _read_once(settings: Settings, block: int | None) -> ChainSnapshot:
     """One read; the reader's HTTP sessions are closed on every way out, errors too."""
     source = wiring.position_source(settings)
     async with source:
+        saved = _saved_scans(settings)
+        if saved is not None:
+            source.restore_scans(saved)
         snap: ChainSnapshot = await source.read(block)
     return snap
 

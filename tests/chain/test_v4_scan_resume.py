@@ -5,6 +5,8 @@ another chain's history is not used."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +24,8 @@ from bot.domain.lp import ChainSnapshot, PoolKind
 from bot.domain.market import BINANCE_ETHUSDT
 from bot.engine_scans import SAVE_EVERY_MS
 from bot.venues.replay_market import PricePoint, ReplayMarketData
+from tests.chain.servers import CountingProxy
+from tests.chain.test_positions_cli import LPHEDGE
 from tests.chain.test_v4_positions import config
 from tests.support.anvil import ACCOUNTS
 from tests.support.v4 import V4ChainWorld
@@ -192,3 +196,63 @@ async def test_the_bot_keeps_the_scan_in_the_ledger_across_a_restart(
         assert len(ledger.events([ev.SCAN_STATE])) == 2  # due again: saved
     finally:
         ledger.close()
+
+
+async def positions_cli(cfg: Path, cwd: Path) -> set[str]:
+    """`lphedge positions --json`: the v4 ids it shows (the config points at the proxy)."""
+    proc = await asyncio.create_subprocess_exec(
+        LPHEDGE,
+        "positions",
+        "--config",
+        str(cfg),
+        "--json",
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    rows = json.loads(out)["positions"]
+    return {r["token_id"] for r in rows if r["token_id"].startswith("v4:")}
+
+
+@pytest.mark.slow
+async def test_lphedge_positions_reads_from_where_the_bot_got_to(
+    v4_world: V4ChainWorld, tmp_path: Path
+) -> None:
+    """With the bot's ledger in its config, `positions` scans only the blocks since the
+    bot's last save; without one it scans from v4_scan_from_block, to the same positions."""
+    mine_history(v4_world)
+    s = settings(v4_world, tmp_path)
+    async with wiring.position_source(s) as source:
+        snap = await source.read()
+    book = exposure.book(snap, wiring.asset_map(s))
+    price = next(e.price for e in book.positions if e.quote == "USD")
+    ts = int(v4_world.base.chain.w3.eth.get_block("latest")["timestamp"])
+    await run_ticks(s, FixedClock((ts + 2) * 1000), price, 1)  # the bot saves its scan
+    async with CountingProxy(v4_world.url) as proxy:
+        counts: dict[str, int] = {}
+        for label, ledger in (("bot's", tmp_path / "ledger.db"), ("none", tmp_path / "no.db")):
+            cfg = tmp_path / f"{label}.toml"
+            cfg.write_text(
+                f"""
+[chain]
+chain_id = 31337
+rpc_urls = ["{proxy.url}"]
+position_manager = "{v4_world.base.world.position_manager}"
+position_managers = {{ uniswap_v4 = "{v4_world.v4.position_manager}" }}
+state_views = {{ uniswap_v4 = "{v4_world.v4.state_view}" }}
+owners = ["{OWNER}"]
+logs_chunk_blocks = {CHUNK}
+
+[ledger]
+url = "sqlite:///{ledger}"
+"""
+            )
+            proxy.reset()
+            ids = await positions_cli(cfg, tmp_path)
+            assert ids == v4_ids(snap)
+            counts[label] = proxy.methods.count("eth_getLogs")
+    assert not (tmp_path / "no.db").exists()  # read only: no ledger made
+    # the last REORG_MARGIN (128) blocks: two 100-block pairs, against 5+ pairs from block 0
+    assert counts["bot's"] == 4 and counts["none"] >= 10, counts
