@@ -288,16 +288,25 @@ class Engine:
             return DeskReport()
         return await self.p.account.before_tick(list(self.p.symbols.values()))
 
+    def _note_read_errors(self, chain: ChainSnapshot, now: int) -> None:
+        """ERROR rows for what was not read; since when each chain has been unreadable."""
+        for err in chain.errors:
+            self._append(ev.ERROR, ev.ErrorEvent(f"position {err.item}", err.message))
+        for head in chain.unread:
+            self._append(ev.ERROR, ev.ErrorEvent(f"chain {head.name}", head.error or ""))
+        for head in chain.chains:
+            if head.error is None:
+                self._unread_since.pop(head.name, None)
+            else:
+                self._unread_since.setdefault(head.name, now)
+
     async def _tick(self) -> TickResult:
         if self.p.guard is not None:
             self.p.guard()  # raises NotTheWriter (lost or suspended lease): nothing is done
         now = self.p.clock.now_ms()
         desk = await self._desk()
         chain, market, hedges = await self._read_all()
-        for err in chain.errors:
-            self._append(ev.ERROR, ev.ErrorEvent(f"position {err.item}", err.message))
-        for head in chain.unread:
-            self._append(ev.ERROR, ev.ErrorEvent(f"chain {head.name}", head.error or ""))
+        self._note_read_errors(chain, now)
         if isinstance(market, ConfigError):
             raise market  # e.g. a venue symbol that is not listed: no retry will fix it
         if isinstance(market, BaseException):
@@ -513,11 +522,6 @@ class Engine:
     def _blind(self, now: int, chain: ChainSnapshot, op: OperatorState) -> dict[str, str]:
         """Assets on a chain not read in full this tick (none to a flatten: it needs no
         exposure). One chain: its staleness halts the whole tick instead."""
-        for head in chain.chains:
-            if head.error is None:
-                self._unread_since.pop(head.name, None)
-            else:
-                self._unread_since.setdefault(head.name, now)
         if op.flatten or len(chain.chains) <= 1:
             return {}
         limit = self.p.limits.max_block_age_s

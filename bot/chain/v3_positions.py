@@ -97,7 +97,8 @@ class V3Plan:
             try:
                 position = self._position(memo, factory, nft)
                 if position is not None and position.staked_in is not None:
-                    position = self._with_rewards(memo, position, cake, errors)
+                    farm, token_id = position.staked_in, nft.token_id
+                    position = self._with_rewards(memo, farm, token_id, position, cake, errors)
             except (Skip, AmmInputError, masterchef_v3.FarmReadError) as exc:
                 errors.append(PositionError(f"position {self._item(nft.token_id)}", str(exc)))
                 continue
@@ -116,15 +117,16 @@ class V3Plan:
     def _with_rewards(
         self,
         memo: CallMemo,
+        farm: str,
+        token_id: int,
         position: LpPosition,
         cake: Token | None,
         errors: list[PositionError],
     ) -> LpPosition | None:
         """The staked position with the CAKE it has earned; a farm whose pendingCake
         fails still gives the position (its tokens are the staker's), with an error."""
-        token_id = int(position.position_id.rpartition(":")[2])
         try:
-            pending = masterchef_v3.pending_cake(memo, position.staked_in or "", token_id)
+            pending = masterchef_v3.pending_cake(memo, farm, token_id)
         except masterchef_v3.FarmReadError as exc:
             item = f"position {position.position_id}"
             errors.append(PositionError(item, f"{exc}: reward not read"))
