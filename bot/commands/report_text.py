@@ -26,6 +26,7 @@ TERMINAL_ROWS = 20
 """The terminal shows the newest rows of long tables; --csv / --json / --html have all."""
 
 TERMINAL_TABLES = ("days", "decisions", "orders", "fills", "halts")
+FARM_TABLE = "farm_rewards"  # only with staked positions in the ledger (bot.report.farm)
 OPTION_TERMINAL_TABLES = ("options", "options_open")
 """Shown after the options summary when the ledger has options (the greeks: --csv/--html)."""
 
@@ -224,6 +225,9 @@ def print_report(rep: review.Report, console: Console) -> None:
         if name == "decisions":
             t = _acting(t)
         if t.rows:
+            console.print(rich_table(t, width))
+    for t in rep.tables:
+        if t.name == FARM_TABLE and t.rows:
             console.print(rich_table(t, width))
     options = rep.attribution.options
     if options is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.ports import LedgerReader
-from bot.report import html, option_tables, tables
+from bot.report import farm, html, option_tables, tables
 from bot.report.attribution import Attribution, Components, attribute
 from bot.report.load import ReportData, load
 from bot.report.tables import Table
@@ -44,7 +44,9 @@ class Report:
 
 def from_data(data: ReportData) -> Report:
     a = attribute(data)
-    return Report(data, a, (*tables.all_tables(data, a), *option_tables.all_tables(a)))
+    return Report(
+        data, a, (*tables.all_tables(data, a), *farm.tables(data), *option_tables.all_tables(a))
+    )
 
 
 def build(

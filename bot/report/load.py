@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
 
 from bot.domain import events as ev
 from bot.domain.account import AccountState
@@ -45,6 +46,35 @@ class At(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
+class FarmReward:
+    """One staked position's pending reward at one tick (human units of the token)."""
+
+    chain: str
+    position_id: str
+    token: str
+    symbol: str
+    amount: Decimal
+
+
+def _farm_rewards(event: LedgerEvent) -> tuple[FarmReward, ...]:
+    """The staked positions' rewards in a TICK payload (none for an older ledger)."""
+    out: list[FarmReward] = []
+    try:
+        rows: Any = event.payload.get("positions") or ()
+        for row in rows:
+            for r in row.get("rewards") or ():
+                chain, pid = str(row.get("chain", "main")), str(row["position_id"])
+                amount = Decimal(str(r["amount"]))
+                out.append(FarmReward(chain, pid, str(r["token"]), str(r["symbol"]), amount))
+    except (TypeError, ValueError, ArithmeticError, KeyError, AttributeError) as err:
+        raise InputError(
+            f"ledger event seq {event.seq} (tick): a staked position's rewards do not parse: "
+            f"{err!r}; check the ledger with `lphedge ledger verify`"
+        ) from err
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class ReportData:
     """Typed events in ledger order, before `until_ms`; the window is [since_ms, until_ms)."""
 
@@ -61,6 +91,8 @@ class ReportData:
     greeks: tuple[At[BookGreeks], ...] = ()
     accounts: tuple[At[AccountState], ...] = ()
     """The venue account as recorded at start-up: the hedge margin of the report's capital."""
+    rewards: tuple[At[tuple[FarmReward, ...]], ...] = ()
+    """Staked positions' pending farm rewards per TICK that has any (`report.farm`)."""
 
     def in_window(self, ts_ms: int) -> bool:
         if self.since_ms is not None and ts_ms < self.since_ms:
@@ -104,9 +136,13 @@ def from_events(
     """Sort events of the kinds the report uses into typed tuples (ledger order kept)."""
     types: Mapping[str, type] = ev.PAYLOAD_TYPES
     buckets: dict[str, list[At[object]]] = {k: [] for k in KINDS}
+    rewards: list[At[tuple[FarmReward, ...]]] = []
     for event in sorted(events, key=lambda e: e.seq):
         if event.kind in buckets and (until_ms is None or event.ts_ms < until_ms):
             buckets[event.kind].append(_decode(types[event.kind], event))
+            farmed = _farm_rewards(event) if event.kind == ev.TICK else ()
+            if farmed:
+                rewards.append(At(event.seq, event.ts_ms, farmed))
 
     def typed(kind: str, _cls: type[T]) -> list[At[T]]:
         return buckets[kind]  # type: ignore[return-value]
@@ -124,6 +160,7 @@ def from_events(
         settlements=tuple(typed(ev.OPTION_SETTLEMENT, OptionSettlement)),
         greeks=tuple(typed(ev.BOOK_GREEKS, BookGreeks)),
         accounts=tuple(typed(ev.ACCOUNT_STATE, AccountState)),
+        rewards=tuple(rewards),
     )
 
 

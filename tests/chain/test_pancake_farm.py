@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import exposure, wiring
+from bot import report as review
 from bot.chain.reader import ChainReader, ChainReaderConfig
 from bot.clock import FixedClock
 from bot.config import Settings, load_settings
@@ -314,9 +315,28 @@ async def test_the_bot_hedges_staked_positions_and_records_their_farm(
         hedged = {h.asset: h.size_base for h in await rt.venue.positions()}
         assert abs(hedged["ETH"] + book.delta("ETH")) <= Decimal("0.001")
         tick = rt.ledger.last(ev.TICK)
+        farm_world.farm.wait(HOUR_S)  # an hour farmed, booked, and a second tick
+        farm_world.book_rewards()
+        clock.advance(HOUR_S)
+        assert (await rt.engine.tick()).error is None
+        later = rt.ledger.last(ev.TICK)
+        farm_report = review.build(rt.ledger).to_json()["farm_rewards"]
     finally:
         await rt.close()
-    assert tick is not None
+    assert later is not None and tick is not None
+    cake = {
+        r["position_id"]: Decimal(r["rewards"][0]["amount"])
+        for r in later.payload["positions"]
+        if "rewards" in r
+    }
+    first = {
+        r["position_id"]: Decimal(r["rewards"][0]["amount"])
+        for r in tick.payload["positions"]
+        if "rewards" in r
+    }
+    (earned,) = farm_report  # the report: the hour's CAKE, in Cake, out of net
+    assert earned["symbol"] == "Cake" and earned["token"] == farm_world.world.cake
+    assert Decimal(earned["earned"]) == sum(cake[p] - first[p] for p in cake) > 0
     rows = {r["position_id"]: r for r in tick.payload["positions"]}
     staked = {p.position_id: p for p in snap.positions if p.staked_in is not None}
     assert len(staked) == 5
