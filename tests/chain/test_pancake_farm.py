@@ -17,7 +17,7 @@ from bot import exposure, wiring
 from bot import report as review
 from bot.chain.reader import ChainReader, ChainReaderConfig
 from bot.clock import FixedClock
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.domain import events as ev
 from bot.domain.lp import ChainSnapshot, LpPosition
 from bot.domain.market import BINANCE_ETHUSDT, AssetMap
@@ -202,32 +202,6 @@ async def test_a_wrong_farm_address_names_the_field(farm_world: FarmChainWorld) 
         await read(farm_world, pancakeswap_v3_position_manager=None)
     with pytest.raises(InputError, match=r"^chain\.staking\.pancakeswap_v3: '0x12' is not"):
         await read(farm_world, pancakeswap_v3_farm="0x12")
-
-
-@pytest.mark.parametrize(
-    ("chain", "error"),
-    [
-        (
-            'staking = { pancakeswap_v3 = "0x1111111111111111111111111111111111111111" }\n',
-            r"^chain\.position_managers\.pancakeswap_v3: required with chain\.staking\.pancakes",
-        ),
-        (
-            'staking = { pancakeswap_v3 = "0x1234" }\n',
-            r"chain\.staking: pancakeswap_v3 must be a 0x-prefixed 20-byte hex address",
-        ),
-        (
-            'staking = { uniswap_v3 = "0x1111111111111111111111111111111111111111" }\n',
-            r"uniswap_v3: not a protocol read yet \(supported: pancakeswap_v3\)",
-        ),
-    ],
-)
-def test_bad_staking_config_is_refused_naming_the_field(
-    tmp_path: Path, chain: str, error: str
-) -> None:
-    path = tmp_path / "lphedge.toml"
-    path.write_text(f'[chain]\nchain_id = 1\nrpc_urls = ["http://127.0.0.1:1"]\n{chain}')
-    with pytest.raises(ConfigError, match=error):
-        load_settings(path)
 
 
 @pytest.mark.slow

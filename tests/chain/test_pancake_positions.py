@@ -230,6 +230,18 @@ async def test_a_pancake_only_chain_reads_no_uniswap_v3(pancake_world: PancakeCh
             "pancakeswap_v3_token_ids = [-1]\n",
             r"chain\.pancakeswap_v3_token_ids: item 0: token id must be a uint256",
         ),
+        (
+            'staking = { pancakeswap_v3 = "0x1111111111111111111111111111111111111111" }\n',
+            r"^chain\.position_managers\.pancakeswap_v3: required with chain\.staking\.pancakes",
+        ),
+        (
+            'staking = { pancakeswap_v3 = "0x1234" }\n',
+            r"chain\.staking: pancakeswap_v3 must be a 0x-prefixed 20-byte hex address",
+        ),
+        (
+            'staking = { uniswap_v3 = "0x1111111111111111111111111111111111111111" }\n',
+            r"uniswap_v3: not a protocol read yet \(supported: pancakeswap_v3\)",
+        ),
     ],
 )
 def test_bad_pancake_config_is_refused_naming_the_field(
