@@ -16,16 +16,15 @@ import pytest
 from bot import exposure, wiring
 from bot import report as review
 from bot.chain.reader import ChainReader, ChainReaderConfig
-from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import events as ev
 from bot.domain.lp import ChainSnapshot, LpPosition
 from bot.domain.market import BINANCE_ETHUSDT, AssetMap
 from bot.errors import ConfigError, InputError
-from bot.venues.replay_market import PricePoint, ReplayMarketData
 from tests.chain.test_positions_cli import LPHEDGE
 from tests.support.anvil import ACCOUNTS
 from tests.support.pancake_farm import HOUR_S, FarmChainWorld
+from tests.support.paper_bot import paper_start
 
 pytestmark = pytest.mark.chain
 
@@ -271,16 +270,10 @@ async def test_the_bot_hedges_staked_positions_and_records_their_farm(
             "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
         }
     )
-    async with wiring.position_source(s) as source:
-        snap = await source.read()
+    start = await paper_start(s, farm_world.farm.chain)
+    snap, clock = start.snap, start.clock
     book = exposure.book(snap, wiring.asset_map(s))
-    price = next(e.price for e in book.positions if e.quote == "USD")
-    ts = int(farm_world.farm.chain.w3.eth.get_block("latest")["timestamp"])
-    clock = FixedClock((ts + 2) * 1000)
-    market = ReplayMarketData(
-        {ETH: [PricePoint(0, price)]}, {ETH: BINANCE_ETHUSDT}, clock, level_amount=Decimal(500)
-    )
-    rt = wiring.runtime(s, clock=clock, market=market)
+    rt = wiring.runtime(s, clock=clock, market=start.market())
     await rt.engine.start()
     try:
         result = await rt.engine.tick()

@@ -8,26 +8,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot import exposure, wiring
+from bot import wiring
 from bot.chain.reader import ChainReader
 from bot.chain.v4_owner_scan import REORG_MARGIN
-from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import events as ev
 from bot.domain.lp import ChainSnapshot, PoolKind
 from bot.domain.market import BINANCE_ETHUSDT
 from bot.engine_scans import SAVE_EVERY_MS
-from bot.venues.replay_market import PricePoint, ReplayMarketData
 from tests.chain.servers import CountingProxy
 from tests.chain.test_positions_cli import LPHEDGE
 from tests.chain.test_v4_positions import config
 from tests.support.anvil import ACCOUNTS
+from tests.support.paper_bot import PaperStart, paper_start
 from tests.support.v4 import V4ChainWorld
 
 pytestmark = pytest.mark.chain
@@ -136,13 +134,10 @@ def settings(vw: V4ChainWorld, tmp: Path) -> Settings:
     )
 
 
-async def run_ticks(s: Settings, clock: FixedClock, price: Decimal, ticks: int) -> list[int]:
+async def run_ticks(s: Settings, start: PaperStart, ticks: int) -> list[int]:
     """One run of the bot (start, `ticks` ticks, close); the chain requests of each tick."""
-    series = {BINANCE_ETHUSDT.symbol: [PricePoint(0, price)]}
-    market = ReplayMarketData(
-        series, {BINANCE_ETHUSDT.symbol: BINANCE_ETHUSDT}, clock, level_amount=Decimal(500)
-    )
-    rt = wiring.runtime(s, clock=clock, market=market)
+    clock = start.clock
+    rt = wiring.runtime(s, clock=clock, market=start.market())
     counts: list[int] = []
     try:
         await rt.engine.start()
@@ -166,13 +161,9 @@ async def test_the_bot_keeps_the_scan_in_the_ledger_across_a_restart(
 ) -> None:
     mine_history(v4_world)
     s = settings(v4_world, tmp_path)
-    async with wiring.position_source(s) as source:
-        snap = await source.read()
-    book = exposure.book(snap, wiring.asset_map(s))
-    price = next(e.price for e in book.positions if e.quote == "USD")
-    ts = int(v4_world.base.chain.w3.eth.get_block("latest")["timestamp"])
-    clock = FixedClock((ts + 2) * 1000)
-    first = await run_ticks(s, clock, price, 3)
+    start = await paper_start(s, v4_world.base.chain)
+    snap = start.snap
+    first = await run_ticks(s, start, 3)
     ledger = wiring.ledger(s, create=False)
     try:
         saves = ledger.events([ev.SCAN_STATE])
@@ -182,8 +173,8 @@ async def test_the_bot_keeps_the_scan_in_the_ledger_across_a_restart(
     finally:
         ledger.close()
     v4_world.base.chain.rpc("evm_mine")
-    clock.advance(SAVE_EVERY_MS // 1000)
-    second = await run_ticks(s, clock, price, 1)
+    start.clock.advance(SAVE_EVERY_MS // 1000)
+    second = await run_ticks(s, start, 1)
     assert second[0] <= first[0] - 4, (first, second)
     ledger = wiring.ledger(s, create=False)
     try:
@@ -224,12 +215,9 @@ async def test_lphedge_positions_reads_from_where_the_bot_got_to(
     bot's last save; without one it scans from v4_scan_from_block, to the same positions."""
     mine_history(v4_world)
     s = settings(v4_world, tmp_path)
-    async with wiring.position_source(s) as source:
-        snap = await source.read()
-    book = exposure.book(snap, wiring.asset_map(s))
-    price = next(e.price for e in book.positions if e.quote == "USD")
-    ts = int(v4_world.base.chain.w3.eth.get_block("latest")["timestamp"])
-    await run_ticks(s, FixedClock((ts + 2) * 1000), price, 1)  # the bot saves its scan
+    start = await paper_start(s, v4_world.base.chain)
+    snap = start.snap
+    await run_ticks(s, start, 1)  # the bot saves its scan
     async with CountingProxy(v4_world.url) as proxy:
         counts: dict[str, int] = {}
         for label, ledger in (("bot's", tmp_path / "ledger.db"), ("none", tmp_path / "no.db")):
