@@ -74,7 +74,7 @@ def tick_payload(chain: ChainSnapshot, tick: ev.Tick) -> dict[str, object]:
                     "token": r.token.address,
                     "symbol": r.token.symbol,
                     "amount_raw": str(r.amount_raw),
-                    "amount": str(Decimal(r.amount_raw).scaleb(-r.token.decimals)),
+                    "amount": str(r.amount),
                 }
                 for r in p.rewards
             ]

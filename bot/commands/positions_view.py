@@ -75,7 +75,7 @@ def _rewards_json(p: LpPosition) -> list[dict[str, Any]]:
             "symbol": r.token.symbol,
             "decimals": r.token.decimals,
             "amount_raw": str(r.amount_raw),
-            "amount": str(Decimal(r.amount_raw).scaleb(-r.token.decimals)),
+            "amount": str(r.amount),
         }
         for r in p.rewards
     ]
@@ -84,10 +84,7 @@ def _rewards_json(p: LpPosition) -> list[dict[str, Any]]:
 def _rewards_text(p: LpPosition) -> str:
     if not p.rewards:
         return "-"
-    return ", ".join(
-        f"{readable.sig(Decimal(r.amount_raw).scaleb(-r.token.decimals), 6)} {r.token.symbol}"
-        for r in p.rewards
-    )
+    return ", ".join(f"{readable.sig(r.amount, 6)} {r.token.symbol}" for r in p.rewards)
 
 
 def _position_json(

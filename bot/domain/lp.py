@@ -54,6 +54,11 @@ class Reward:
     token: Token
     amount_raw: int
 
+    @property
+    def amount(self) -> Decimal:
+        """In the token's units (exact)."""
+        return Decimal(self.amount_raw).scaleb(-self.token.decimals)
+
 
 @dataclass(frozen=True, slots=True)
 class LpPosition:
